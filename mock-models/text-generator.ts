@@ -1,0 +1,95 @@
+/**
+ * Deterministic, readable filler text of a chosen token length.
+ * Sentences come from a small grammar over common words; the token count is tracked piece by piece
+ * (BPE pre-splits text into words and punctuation, so counts add up) and then checked by encoding.
+ */
+import type { Random } from './random.js';
+import { countTextTokens, type EncodingName } from './tokenizer.js';
+
+const DETERMINERS = ['the', 'a', 'every', 'this', 'that', 'one', 'some', 'no'];
+const ADJECTIVES = [
+  'quiet', 'bright', 'small', 'large', 'simple', 'careful', 'honest', 'useful', 'strange', 'early', 'late', 'clear',
+  'gentle', 'quick', 'slow', 'modern', 'ancient', 'local', 'remote', 'curious', 'patient', 'busy', 'calm', 'warm',
+];
+const NOUNS = [
+  'answer', 'clock', 'question', 'garden', 'river', 'window', 'morning', 'letter', 'system', 'teacher', 'city',
+  'machine', 'story', 'road', 'friend', 'idea', 'plan', 'voice', 'minute', 'table', 'market', 'engineer', 'report',
+  'model', 'request', 'moment', 'problem', 'picture', 'team', 'signal',
+];
+const VERBS = [
+  'finds', 'keeps', 'brings', 'shows', 'follows', 'answers', 'builds', 'checks', 'changes', 'explains', 'holds',
+  'moves', 'opens', 'reads', 'sends', 'watches', 'writes', 'carries', 'counts', 'helps',
+];
+const ADVERBS = ['quietly', 'always', 'rarely', 'often', 'clearly', 'slowly', 'simply', 'surely', 'gladly', 'still'];
+const PREPOSITIONS = ['near', 'after', 'before', 'under', 'over', 'with', 'without', 'behind', 'across', 'beside'];
+const OPENERS = ['Well', 'Honestly', 'Sure', 'Perhaps', 'Naturally', 'Of course', 'In short', 'Frankly'];
+
+type Slot = 'det' | 'adj' | 'noun' | 'verb' | 'adv' | 'prep' | 'opener' | ',';
+
+const TEMPLATES: ReadonlyArray<readonly Slot[]> = [
+  ['det', 'adj', 'noun', 'verb', 'det', 'noun'],
+  ['det', 'noun', 'adv', 'verb', 'det', 'adj', 'noun', 'prep', 'det', 'noun'],
+  ['opener', ',', 'det', 'noun', 'verb', 'det', 'adj', 'noun'],
+  ['det', 'adj', 'noun', 'prep', 'det', 'noun', 'verb', 'det', 'noun', 'adv'],
+  ['opener', ',', 'det', 'adj', 'noun', 'adv', 'verb', 'det', 'noun', 'prep', 'det', 'adj', 'noun'],
+];
+
+const WORDS: Record<Exclude<Slot, ','>, readonly string[]> = {
+  det: DETERMINERS,
+  adj: ADJECTIVES,
+  noun: NOUNS,
+  verb: VERBS,
+  adv: ADVERBS,
+  prep: PREPOSITIONS,
+  opener: OPENERS,
+};
+
+const pieceCache = new Map<string, number>();
+
+function pieceTokens(piece: string, encoding: EncodingName): number {
+  const key = `${encoding}\u0000${piece}`;
+  let n = pieceCache.get(key);
+  if (n === undefined) {
+    n = countTextTokens(piece, encoding);
+    pieceCache.set(key, n);
+  }
+  return n;
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/**
+ * Text of `targetTokens` tokens or slightly more (a closing word and period may add up to 3),
+ * made of whole sentences ending in '.'. Returns '' for a target below 1.
+ */
+export function generateText(random: Random, targetTokens: number, encoding: EncodingName): string {
+  if (targetTokens < 1) return '';
+  let text = '';
+  let used = 0;
+  while (used < targetTokens) {
+    const template = random.pick(TEMPLATES);
+    let words = 0;
+    for (const slot of template) {
+      let piece: string;
+      if (slot === ',') piece = ',';
+      else {
+        const word = random.pick(WORDS[slot]);
+        piece = (text === '' ? '' : ' ') + (words === 0 ? capitalise(word) : word);
+      }
+      const cost = pieceTokens(piece, encoding);
+      if (words > 0 && used + cost + 1 > targetTokens) break;
+      text += piece;
+      used += cost;
+      if (slot !== ',') words++;
+    }
+    if (text.endsWith(',')) {
+      text = text.slice(0, -1);
+      used -= pieceTokens(',', encoding);
+    }
+    text += '.';
+    used += pieceTokens('.', encoding);
+  }
+  return text;
+}
