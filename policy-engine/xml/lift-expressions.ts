@@ -76,9 +76,13 @@ export interface MarkupScan {
   strayText: ScannedText[];
   /** Unterminated expressions (start offsets and expected closer). */
   unterminated: Array<{ start: number; closer: ')' | '}' }>;
+  /** A comment, CDATA section or processing instruction that runs to the end of the text. */
+  unterminatedMarkup?: { start: number; opener: string; closer: string };
 }
 
 const WS = /\s/;
+const VALUE_END_DQ = /"(?=\s*\/?>|\s+[^\s=<>"'\/]+\s*=)/g;
+const VALUE_END_SQ = /'(?=\s*\/?>|\s+[^\s=<>"'\/]+\s*=)/g;
 
 function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\n' || c === '\r' || c === '\t';
@@ -100,6 +104,14 @@ export function scanMarkup(text: string): MarkupScan {
   const strayText: ScannedText[] = [];
   const unterminated: MarkupScan['unterminated'] = [];
   const stack: ScannedTag[] = [];
+  let unterminatedMarkup: MarkupScan['unterminatedMarkup'];
+  /** Offset after `closer` searched from `from`, or the end of the text (recording the unterminated markup). */
+  const skipTo = (start: number, opener: string, closer: string): number => {
+    const close = text.indexOf(closer, start + opener.length);
+    if (close >= 0) return close + closer.length;
+    unterminatedMarkup ??= { start, opener, closer };
+    return n;
+  };
   const pieces: string[] = [];
   let copied = 0;
 
@@ -109,6 +121,12 @@ export function scanMarkup(text: string): MarkupScan {
     pieces.push(text.slice(copied, start), text.slice(start, end).replace(/[^\r\n]/g, '_'));
     copied = end;
     return expr;
+  };
+
+  /** Recovery: hides a broken expression from the XML parser so that one mistake is reported once. */
+  const hide = (start: number, end: number): void => {
+    pieces.push(text.slice(copied, start), text.slice(start, end).replace(/[^\r\n]/g, '_'));
+    copied = end;
   };
 
   /** Tries a whole-value expression at `at`; returns its end, or -1 (recording an unterminated one). */
@@ -124,11 +142,7 @@ export function scanMarkup(text: string): MarkupScan {
     else if (/\S/.test(text.slice(t.start, t.end))) strayText.push(t);
   };
 
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  if (i === 1) {
-    pieces.push(' ');
-    copied = 1;
-  }
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte order mark is not text (fast-xml-parser accepts it)
   while (i < n) {
     if (text[i] !== '<') {
       // A text run: one whole expression (up to the next markup), or plain text up to the next '<'.
@@ -145,6 +159,16 @@ export function scanMarkup(text: string): MarkupScan {
             i = k;
             continue;
           }
+        } else {
+          // Unterminated: the code most likely runs to the parent's end tag; keep it away from the XML parser.
+          const parent = stack[stack.length - 1];
+          const close = parent ? text.indexOf(`</${parent.name}`, j) : -1;
+          if (close >= 0) {
+            hide(j, close);
+            addText({ start: i, end: close, cdata: false });
+            i = close;
+            continue;
+          }
         }
       }
       let end = text.indexOf('<', i);
@@ -154,8 +178,7 @@ export function scanMarkup(text: string): MarkupScan {
       continue;
     }
     if (text.startsWith('<!--', i)) {
-      const close = text.indexOf('-->', i + 4);
-      i = close < 0 ? n : close + 3;
+      i = skipTo(i, '<!--', '-->');
       continue;
     }
     if (text.startsWith('<![CDATA[', i)) {
@@ -174,12 +197,11 @@ export function scanMarkup(text: string): MarkupScan {
         }
       }
       addText(t);
-      i = close < 0 ? n : close + 3;
+      i = skipTo(i, '<![CDATA[', ']]>');
       continue;
     }
     if (text.startsWith('<?', i)) {
-      const close = text.indexOf('?>', i + 2);
-      i = close < 0 ? n : close + 2;
+      i = skipTo(i, '<?', '?>');
       continue;
     }
     if (text.startsWith('<!', i)) {
@@ -291,6 +313,17 @@ export function scanMarkup(text: string): MarkupScan {
           attr.valueEnd = w;
           return w + 1;
         }
+      } else {
+        // Unterminated: end the value at the first quote that looks like the end of an attribute
+        // (followed by '>', '/>' or another attribute) rather than at a quote inside the code.
+        const valueEnd = q === '"' ? VALUE_END_DQ : VALUE_END_SQ;
+        valueEnd.lastIndex = v;
+        const m = valueEnd.exec(text);
+        if (m) {
+          hide(v, m.index);
+          attr.valueEnd = m.index;
+          return m.index + 1;
+        }
       }
     }
     const close = text.indexOf(q, attr.valueStart);
@@ -299,7 +332,9 @@ export function scanMarkup(text: string): MarkupScan {
   }
 
   pieces.push(text.slice(copied));
-  return { lifted: pieces.join(''), tags, expressions, unclosed: stack.slice(), roots, strayText, unterminated };
+  const scan: MarkupScan = { lifted: pieces.join(''), tags, expressions, unclosed: stack.slice(), roots, strayText, unterminated };
+  if (unterminatedMarkup) scan.unterminatedMarkup = unterminatedMarkup;
+  return scan;
 }
 
 /** Builds the public view of a scanned expression: decoded code and a map back to the original file. */

@@ -33,6 +33,7 @@ const MULTIPLE_ROOTS = 'Only one root element is allowed; found <{0}> after the 
 const TEXT_OUTSIDE_ROOT = 'Text is not allowed outside the root element.';
 const UNCLOSED_TAG = "Unclosed tag '{0}'.";
 const OPENED_HERE = "'{0}' was opened here.";
+const UNTERMINATED_MARKUP = "'{0}' is not closed: '{1}' expected.";
 
 const PARSER_OPTIONS: X2jOptions = {
   preserveOrder: true,
@@ -215,7 +216,9 @@ function spanAt(text: string, offset: number): Span {
     const end = close >= 0 && (nl < 0 || close < nl) ? close + 1 : nl >= 0 ? nl : text.length;
     return { start: offset, end };
   }
-  return { start: offset, end: Math.min(text.length, offset + 1) };
+  let end = offset + 1;
+  while (end < text.length && /[\w.:-]/.test(text[end - 1]!) && /[\w.:-]/.test(text[end]!)) end++;
+  return { start: offset, end: Math.min(text.length, end) };
 }
 
 function validatorDiagnostic(
@@ -234,6 +237,17 @@ function validatorDiagnostic(
     // End of input with open tags: fast-xml-parser prints its tag stack at 1:1; point at the open tag instead.
     message = formatMessage(UNCLOSED_TAG, [innermost.name]);
     span = { start: innermost.start, end: innermost.nameEnd };
+  }
+  if (message === 'Multiple possible root nodes found.' && scan.roots.length > 1) {
+    const extra = scan.roots[1]!;
+    message = formatMessage(MULTIPLE_ROOTS, [extra.name]);
+    span = { start: extra.start, end: extra.nameEnd };
+  }
+  if (scan.unterminatedMarkup) {
+    // A comment or CDATA section that swallows the rest of the file is the cause, whatever the validator says.
+    const u = scan.unterminatedMarkup;
+    message = formatMessage(UNTERMINATED_MARKUP, [u.opener, u.closer]);
+    span = { start: u.start, end: u.start + u.opener.length };
   }
   const opened = /\(opened in line (\d+), col (\d+)\)/.exec(message);
   if (opened) {
