@@ -6,6 +6,7 @@ import { defaultDeployments, lookupModel, type ModelInfo } from './catalogue.js'
 import { chatCompletionBody, generateChat, parseChatRequest } from './chat.js';
 import { AzureOpenAIError, azureErrors } from './errors.js';
 import { locateJsonError } from './json-position.js';
+import { chatStreamEvents, sseStream, type SseEvent, type StreamPacing } from './stream.js';
 import { createRandom, randomHex, randomToken, randomUuid } from './random.js';
 import { createClock } from '../policy-engine/clock.js';
 import { encodingForModel, type EncodingName } from './tokenizer.js';
@@ -122,8 +123,20 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       model: generation.reportedModel,
       systemFingerprint: deployment.systemFingerprint,
     };
-    headers.set('content-type', 'application/json');
     headers.set('x-ms-rai-invoked', 'true');
+    if (chat.stream) {
+      const events = chatStreamEvents({
+        envelope,
+        choices: generation.choices,
+        usage: generation.usage,
+        includeUsage: chat.includeUsage,
+        encoding: deployment.encoding,
+        ttftMs: () => 0,
+        perTokenMs: () => 0,
+      });
+      return sseResponse(events, headers, { sleep: (ms, signal) => clock.sleep(ms, signal), signal: request.signal });
+    }
+    headers.set('content-type', 'application/json');
     return new Response(JSON.stringify(chatCompletionBody(envelope, generation.choices, generation.usage)), { status: 200, headers });
   }
 
@@ -177,4 +190,11 @@ function resolveDeployment(config: DeploymentConfig, defaultRegion: string): Res
     region: config.region ?? defaultRegion,
     systemFingerprint: `fp_${randomHex(random, 10)}`,
   };
+}
+
+function sseResponse(events: readonly SseEvent[], headers: Headers, pacing: StreamPacing): Response {
+  headers.set('content-type', 'text/event-stream; charset=utf-8');
+  headers.set('cache-control', 'no-cache');
+  headers.set('x-ms-stream', 'true');
+  return new Response(sseStream(events, pacing), { status: 200, headers });
 }
