@@ -35,7 +35,11 @@ const UNCLOSED_TAG = "Unclosed tag '{0}'.";
 const OPENED_HERE = "'{0}' was opened here.";
 const UNTERMINATED_MARKUP = "'{0}' is not closed: '{1}' expected.";
 
+/** fast-xml-parser's default nesting limit, stated so the error can point at the first element past it. */
+const MAX_NESTED_TAGS = 100;
+
 const PARSER_OPTIONS: X2jOptions = {
+  maxNestedTags: MAX_NESTED_TAGS,
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -101,7 +105,20 @@ function read(text: string, source: SourceText, options: ReadPolicyXmlOptions, d
   }
 
   parser ??= new XMLParser(PARSER_OPTIONS);
-  const tree = parser.parse(scan.lifted) as ParsedNode[];
+  let tree: ParsedNode[];
+  try {
+    tree = parser.parse(scan.lifted) as ParsedNode[];
+  } catch (err) {
+    // The validator accepted it but the parser refused (nesting limit, reserved names): point at the culprit if possible.
+    const message = errorMessage(err);
+    const deep = /nested/i.test(message) ? scan.tags.find((t) => t.depth >= MAX_NESTED_TAGS) : undefined;
+    const named = /"([^"]+)"/.exec(message)?.[1];
+    const tag = deep ?? scan.tags.find((t) => t.name === named || t.attributes.some((a) => a.name === named));
+    const attribute = tag?.attributes.find((a) => a.name === named);
+    const span = attribute ? { start: attribute.nameStart, end: attribute.nameEnd } : tag ? { start: tag.start, end: tag.nameEnd } : { start: 0, end: 0 };
+    diagnostics.push(createDiagnostic('XmlMalformed', map.toOriginalSpan(span), [message], name));
+    return undefined;
+  }
   const tagsByStart = new Map<number, ScannedTag>();
   for (const tag of scan.tags) tagsByStart.set(tag.start, tag);
   const builder = new ElementBuilder(text, scanned, map, tagsByStart, diagnostics, name);
@@ -141,7 +158,7 @@ class ElementBuilder {
     const parsedAttributes = (node[':@'] ?? {}) as Record<string, unknown>;
     const attributes: PolicyAttribute[] = [];
     for (const a of tag.attributes) {
-      if (!(a.name in parsedAttributes)) continue;
+      if (!Object.hasOwn(parsedAttributes, a.name)) continue;
       const valueSpan = map.toOriginalSpan({ start: a.valueStart, end: a.valueEnd });
       const attribute: PolicyAttribute = {
         name: a.name,

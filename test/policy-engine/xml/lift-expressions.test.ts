@@ -28,7 +28,11 @@ describe('liftExpressions: where an expression ends', () => {
     ['block with a brace inside a string', `<set-body>@{ var x = "}"; return x; }</set-body>`, `@{ var x = "}"; return x; }`, ` var x = "}"; return x; `],
     ['block with comments holding delimiters', `<set-body>@{\n  // a ) comment }\n  /* } */ return "<b>" + (1 < 2); }</set-body>`, `@{\n  // a ) comment }\n  /* } */ return "<b>" + (1 < 2); }`, `\n  // a ) comment }\n  /* } */ return "<b>" + (1 < 2); `],
     ['whitespace around a whole-value expression', `<value>\n    @("Bearer " + t)\n</value>`, `@("Bearer " + t)`, `"Bearer " + t`],
-    ['expression in CDATA (not decoded)', `<set-body><![CDATA[@{ return "a &amp; <b>"; }]]></set-body>`, `@{ return "a &amp; <b>"; }`, ` return "a &amp; <b>"; `],
+    ['char literals written with &apos;', `<x v='@(c == &apos;)&apos; ? 1 : 2)'/>`, `@(c == &apos;)&apos; ? 1 : 2)`, `c == ')' ? 1 : 2`],
+    ['division and a verbatim identifier are not strings or comments', `<x v="@(a / b + @class.Length)"/>`, `@(a / b + @class.Length)`, `a / b + @class.Length`],
+    ['stray closer of another kind is left to the expression parser', `<x v="@(a] + (b))"/>`, `@(a] + (b))`, `a] + (b)`],
+    ['verbatim string spanning lines in a block', `<set-body>@{ return @"a\n)}\n"; }</set-body>`, `@{ return @"a\n)}\n"; }`, ` return @"a\n)}\n"; `],
+        ['expression in CDATA (not decoded)', `<set-body><![CDATA[@{ return "a &amp; <b>"; }]]></set-body>`, `@{ return "a &amp; <b>"; }`, ` return "a &amp; <b>"; `],
   ];
   it.each(cases)('%s', (_title, xml, slice, code) => {
     expect(lifted(xml)).toEqual([[slice, code]]);

@@ -291,7 +291,23 @@ describe('readPolicyXml: bad input', () => {
     expect(doc.source.lineAndColumn(d.span.start)).toEqual({ line, column });
   });
 
-  it('never throws, whatever the input', () => {
+  it('reports nesting beyond the parser limit at the first element past it', () => {
+    const text = `<policies>${'<a>'.repeat(120)}${'</a>'.repeat(120)}</policies>`;
+    const doc = readPolicyXml(text);
+    expect(doc.root).toBeUndefined();
+    expect(doc.diagnostics).toHaveLength(1);
+    expect(doc.diagnostics[0]!.code).toBe('XML1001');
+    expect(doc.diagnostics[0]!.span.start).toBe('<policies>'.length + 99 * 3);
+  });
+
+  it('reports names the XML parser refuses (prototype pollution guard) at the name', () => {
+    const text = '<policies>\n  <x constructor="1" />\n</policies>';
+    const doc = readPolicyXml(text);
+    expect(doc.root).toBeUndefined();
+    expect(doc.diagnostics.map((d) => [d.code, slice(text, d.span)])).toEqual([['XML1001', 'constructor']]);
+  });
+
+    it('never throws, whatever the input', () => {
     const inputs = ['<', '<<', '</', '<policies', '<policies a', '<policies a=', '<policies a="', '&', '@(', '<policies>@{', '<![CDATA[', '<?', '<!', '{{', '{{a', "<policies a='@(\"'/>", '\uFEFF', '<a><b></a></b>', '<policies><a/></policies><!--'];
     for (const text of inputs) {
       const doc = readPolicyXml(text);
