@@ -2,7 +2,8 @@
  * The single model core: `createMockModels(options).handle(request)` answers Azure OpenAI requests
  * (fetch API Request → Response, no socket). `server.ts` and `msw.ts` are thin adapters over it.
  */
-import { defaultDeployments, lookupModel, type ModelInfo } from './catalogue.js';
+import { defaultDeployments, lookupModel, reportedModelName, type ModelInfo } from './catalogue.js';
+import { embeddingsBody, parseEmbeddingsRequest } from './embeddings.js';
 import { chatCompletionBody, generateChat, parseChatRequest } from './chat.js';
 import { AzureOpenAIError, azureErrors } from './errors.js';
 import { locateJsonError } from './json-position.js';
@@ -140,6 +141,21 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     return new Response(JSON.stringify(chatCompletionBody(envelope, generation.choices, generation.usage)), { status: 200, headers });
   }
 
+  function handleEmbeddings(body: unknown, deployment: ResolvedDeployment, headers: Headers): Response {
+    if (deployment.kind !== 'embeddings') throw azureErrors.operationNotSupported('embeddings', deployment.model);
+    const parsed = parseEmbeddingsRequest(body);
+    const shape = {
+      model: deployment.model,
+      nativeDimensions: deployment.info?.dimensions ?? 1536,
+      flexibleDimensions: deployment.info?.flexibleDimensions ?? false,
+      encoding: deployment.encoding,
+      seed,
+    };
+    const json = embeddingsBody(parsed, shape, reportedModelName(deployment.model, deployment.info?.version));
+    headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(json), { status: 200, headers });
+  }
+
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const route = matchRoute(url.pathname);
@@ -153,6 +169,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       if (!deployment) throw azureErrors.deploymentNotFound();
       const headers = commonHeaders(request, deployment);
       if (route.operation === 'chat') return await handleChat(request, body, deployment, headers);
+      if (route.operation === 'embeddings') return handleEmbeddings(body, deployment, headers);
       throw azureErrors.resourceNotFound();
     } catch (error) {
       if (error instanceof AzureOpenAIError) return errorResponse(error, commonHeaders(request, deployment));
