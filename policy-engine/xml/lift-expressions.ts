@@ -80,7 +80,6 @@ export interface MarkupScan {
   unterminatedMarkup?: { start: number; opener: string; closer: string };
 }
 
-const WS = /\s/;
 const VALUE_END_DQ = /"(?=\s*\/?>|\s+[^\s=<>"'\/]+\s*=)/g;
 const VALUE_END_SQ = /'(?=\s*\/?>|\s+[^\s=<>"'\/]+\s*=)/g;
 
@@ -88,12 +87,37 @@ function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\n' || c === '\r' || c === '\t';
 }
 
+/** '_' for every character of `text[start, end)` except line breaks, which stay where they are. */
+function placeholder(text: string, start: number, end: number): string {
+  let out = '';
+  let from = start;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      out += '_'.repeat(i - from) + text[i];
+      from = i + 1;
+    }
+  }
+  return out + '_'.repeat(end - from);
+}
+
 function startsExpression(text: string, at: number): boolean {
   return text[at] === '@' && (text[at + 1] === '(' || text[at + 1] === '{');
 }
 
 function isNameBoundary(c: string | undefined): boolean {
-  return c === undefined || WS.test(c) || c === '/' || c === '>' || c === '<' || c === '=' || c === '"' || c === "'";
+  switch (c) {
+    case undefined:
+    case '/':
+    case '>':
+    case '<':
+    case '=':
+    case '"':
+    case "'":
+      return true;
+    default:
+      return isSpace(c) || (c.charCodeAt(0) < 0x21);
+  }
 }
 
 export function scanMarkup(text: string): MarkupScan {
@@ -118,14 +142,14 @@ export function scanMarkup(text: string): MarkupScan {
   const lift = (start: number, end: number, decode: boolean): ScannedExpression => {
     const expr: ScannedExpression = { kind: text[start + 1] === '(' ? 'expression' : 'block', start, end, decode };
     expressions.push(expr);
-    pieces.push(text.slice(copied, start), text.slice(start, end).replace(/[^\r\n]/g, '_'));
+    pieces.push(text.slice(copied, start), placeholder(text, start, end));
     copied = end;
     return expr;
   };
 
   /** Recovery: hides a broken expression from the XML parser so that one mistake is reported once. */
   const hide = (start: number, end: number): void => {
-    pieces.push(text.slice(copied, start), text.slice(start, end).replace(/[^\r\n]/g, '_'));
+    pieces.push(text.slice(copied, start), placeholder(text, start, end));
     copied = end;
   };
 
