@@ -1,0 +1,213 @@
+import express, { type Express } from 'express';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMockModels, countChatPromptTokens, countTextTokens, encodingForModel, type MockModels } from '../mock-models/index.js';
+import {
+  createClock,
+  createMemoryCounterStore,
+  createPolicyEngine,
+  PolicyLoadError,
+  type ControllableClock,
+  type CounterStore,
+  type EngineOptions,
+  type MetricSink,
+  type PolicyEngine,
+  type PolicyScope,
+  type TokenEstimator,
+} from '../policy-engine/index.js';
+import { countImageParts } from '../policy-engine/policies/shared/token-limit.js';
+import { resolveConfig, type ResolvedConfig } from './config/load.js';
+import type { EmulatorConfig } from './config/schema.js';
+import { createControlPlaneRouter } from './control-plane/routes.js';
+import { createForwarder } from './gateway/forward.js';
+import { handleGatewayRequest, type CompletedRequest } from './gateway/handler.js';
+import { RouteTable } from './gateway/routes.js';
+import { SubscriptionGate } from './gateway/subscriptions.js';
+
+export interface CreateEmulatorOptions {
+  config: EmulatorConfig;
+  clock?: ControllableClock;
+  counters?: CounterStore;
+  metrics?: MetricSink;
+  engineOptions?: Partial<EngineOptions>;
+  /** Allow the control plane from non-loopback addresses (default false). */
+  controlPlaneRemote?: boolean;
+  /** Require this key (header `x-emulator-admin-key`) on the control plane. */
+  adminKey?: string;
+  onCompleted?: (record: CompletedRequest) => void;
+  log?: (line: string) => void;
+}
+
+export interface Emulator {
+  readonly app: Express;
+  readonly clock: ControllableClock;
+  readonly config: ResolvedConfig;
+  readonly engine: PolicyEngine;
+  readonly mocks: ReadonlyMap<string, MockModels>;
+  listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
+  /** Counters, mock model state and policies back to their start state. */
+  reset(): Promise<void>;
+  setPolicy(scope: PolicyScope, xml: string): void;
+  close(): Promise<void>;
+}
+
+/** The prompt estimator the token-limit policies use: the deployment model's real tokenizer, chat formula. */
+export function createTokenEstimator(modelFor: (deployment: string | undefined) => string | undefined): TokenEstimator {
+  return {
+    estimatePromptTokens(body, request) {
+      const model = modelFor(request.deployment ?? (body as { model?: string } | undefined)?.model);
+      const b = body as { messages?: unknown; input?: unknown; prompt?: unknown; tools?: unknown; functions?: unknown } | undefined;
+      if (b && Array.isArray(b.messages)) {
+        return countChatPromptTokens(b.messages as never, { model, tools: b.tools as never, functions: b.functions as never } as never) + countImageParts(b) * 1200;
+      }
+      const text = typeof b?.input === 'string' ? b.input : typeof b?.prompt === 'string' ? b.prompt : b?.input !== undefined ? JSON.stringify(b.input) : '';
+      return text ? countTextTokens(text, encodingForModel(model)) : 0;
+    },
+    estimateTextTokens(text, model) {
+      return text ? countTextTokens(text, encodingForModel(model)) : 0;
+    },
+  };
+}
+
+export function createEmulator(options: CreateEmulatorOptions): Emulator {
+  const config = resolveConfig(options.config);
+  const clock = options.clock ?? createClock({ mode: 'system' });
+  const counters = options.counters ?? createMemoryCounterStore();
+  const log = options.log ?? (() => {});
+
+  const mocks = new Map<string, MockModels>();
+  const deploymentModels = new Map<string, string>();
+  const buildMocks = () => {
+    mocks.clear();
+    for (const backend of config.backends) {
+      if (backend.type !== 'mock') continue;
+      for (const d of backend.deployments ?? []) deploymentModels.set(d.name, d.model);
+      mocks.set(
+        backend.id,
+        createMockModels({
+          clock,
+          region: backend.region ?? config.gateway.region,
+          deployments: (backend.deployments ?? []).map((d) => ({ ...d })),
+        }),
+      );
+    }
+  };
+  buildMocks();
+
+  const forwarder = createForwarder({ clock, backends: config.backends, mocks });
+  const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
+
+  let engine!: PolicyEngine;
+  const buildEngine = () => {
+    engine = createPolicyEngine({
+      clock,
+      forwarder,
+      estimator,
+      counters,
+      metrics: options.metrics,
+      namedValues: config.namedValues,
+      gatewayId: config.gateway.gatewayId,
+      backends: config.backends.map((b) => ({ id: b.id, url: b.url })),
+      options: options.engineOptions,
+    });
+    if (config.globalPolicy) engine.setPolicy({ kind: 'global' }, config.globalPolicy, { name: 'global policy' });
+    for (const product of config.products) {
+      if (product.policy) engine.setPolicy({ kind: 'product', productId: product.id }, product.policy, { name: `products/${product.id} policy` });
+    }
+    for (const api of config.apis) {
+      if (api.policy) engine.setPolicy({ kind: 'api', apiId: api.id }, api.policy, { name: `apis/${api.id} policy`, placeholders: api.policyPlaceholders });
+      for (const op of api.operations) {
+        if (op.policy) {
+          engine.setPolicy({ kind: 'operation', apiId: api.id, operationId: op.id }, op.policy, {
+            name: `apis/${api.id}/operations/${op.id} policy`,
+            placeholders: api.policyPlaceholders,
+          });
+        }
+      }
+    }
+  };
+  buildEngine();
+
+  const routes = new RouteTable(config.apis);
+  const gate = new SubscriptionGate(config);
+  const servers = new Set<Server>();
+
+  const emulator: Emulator = {
+    app: undefined as unknown as Express,
+    clock,
+    config,
+    get engine() {
+      return engine;
+    },
+    mocks,
+    async listen(port = 0, host = '127.0.0.1') {
+      const server = createServer(emulator.app);
+      servers.add(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { server, url: `http://${shownHost}:${address.port}` };
+    },
+    async reset() {
+      await counters.clear();
+      for (const mock of mocks.values()) mock.reset();
+      buildEngine();
+    },
+    setPolicy(scope, xml) {
+      const api = scope.kind === 'api' || scope.kind === 'operation' ? config.apis.find((a) => a.id === scope.apiId) : undefined;
+      engine.setPolicy(scope, xml, { placeholders: api?.policyPlaceholders ?? {} });
+    },
+    async close() {
+      await Promise.all(
+        [...servers].map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections?.();
+            }),
+        ),
+      );
+      servers.clear();
+    },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(
+    '/_emulator',
+    createControlPlaneRouter({
+      emulator,
+      allowRemote: options.controlPlaneRemote ?? false,
+      ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
+    }),
+  );
+  const rawBody = express.raw({ type: () => true, limit: '100mb' });
+  app.use((req, res, next) => {
+    rawBody(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+      handleGatewayRequest(req, res, body, {
+        config: () => config,
+        engine: () => engine,
+        routes: () => routes,
+        gate: () => gate,
+        ...(options.onCompleted === undefined ? {} : { onCompleted: options.onCompleted }),
+        log,
+      }).catch(next);
+    });
+  });
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    log(`gateway error: ${error instanceof Error ? error.stack : String(error)}`);
+    if (res.headersSent) return void res.end();
+    const status = (error as { status?: number }).status ?? 500;
+    res.status(status).type('application/json').send(`{ "statusCode": ${status}, "message": ${JSON.stringify(status === 413 ? 'Request entity too large' : 'Internal server error')} }`);
+  });
+  (emulator as { app: Express }).app = app;
+  return emulator;
+}
+
+export { PolicyLoadError };

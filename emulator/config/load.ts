@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
+import type { ApiConfig, AppInsightsConfig, BackendConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Fully defaulted configuration the emulator runs on. */
+export interface ResolvedConfig {
+  gateway: { serviceName: string; region: string; gatewayId: string };
+  namedValues: Record<string, string>;
+  backends: Array<BackendConfig & { type: 'mock' | 'http' }>;
+  apis: ResolvedApi[];
+  products: Array<Required<Pick<ProductConfig, 'id' | 'name' | 'apis' | 'subscriptionRequired' | 'state'>> & { policy?: string }>;
+  subscriptions: ResolvedSubscription[];
+  globalPolicy?: string;
+  appInsights: AppInsightsConfig;
+}
+
+export interface ResolvedApi {
+  id: string;
+  name: string;
+  displayName: string;
+  path: string;
+  type: 'azure-openai' | 'http';
+  serviceUrl: string | null;
+  subscriptionRequired: boolean;
+  headerName: string;
+  queryName: string;
+  operations: Array<Required<Pick<OperationConfig, 'id' | 'name' | 'method' | 'urlTemplate'>> & { policy?: string }>;
+  policy?: string;
+  policyPlaceholders: Record<string, string>;
+  version: string;
+  revision: string;
+}
+
+export interface ResolvedSubscription {
+  name: string;
+  displayName: string;
+  scope: { kind: 'all' } | { kind: 'api'; apiId: string } | { kind: 'product'; productId: string };
+  scopeText: string;
+  primaryKey: string;
+  secondaryKey: string;
+  state: SubscriptionState;
+  userId?: string;
+}
+
+/**
+ * Well-known subscription keys (like Azurite's well-known account key): derived from the subscription
+ * name, so `subscription1`'s key is the same on every machine. 32 hex characters, like APIM's keys.
+ */
+export function wellKnownSubscriptionKey(name: string, which: 'primary' | 'secondary'): string {
+  return createHash('sha256').update(`ai-gateway-emulator:${name}:${which}`).digest('hex').slice(0, 32);
+}
+
+/** Documented, well-known App Insights identity of the emulator (overridable in config). */
+export const DEFAULT_APP_INSIGHTS: AppInsightsConfig = {
+  name: 'insights-emulator',
+  appId: 'a1a1a1a1-0000-4000-8000-000000000001',
+  workspaceId: 'b2b2b2b2-0000-4000-8000-000000000002',
+  instrumentationKey: 'c3c3c3c3-0000-4000-8000-000000000003',
+};
+
+const SUBSCRIPTION_STATES: readonly SubscriptionState[] = ['active', 'suspended', 'submitted', 'rejected', 'cancelled', 'expired'];
+
+/** Reads a JSON or YAML configuration file; policy values ending in .xml are read relative to it. */
+export function loadConfigFile(path: string): EmulatorConfig {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${absolute}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(absolute).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Config file ${absolute} is not valid ${extname(absolute) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object') throw new ConfigError(`Config file ${absolute} must contain an object.`);
+  return readPolicyFiles(raw as EmulatorConfig, dirname(absolute));
+}
+
+function readPolicyFiles(config: EmulatorConfig, baseDir: string): EmulatorConfig {
+  const read = (value: string | undefined, where: string): string | undefined => {
+    if (value === undefined || value.trimStart().startsWith('<') || !/\.xml$/i.test(value.trim())) return value;
+    const file = resolve(baseDir, value.trim());
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${where}: cannot read policy file ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    ...config,
+    globalPolicy: read(config.globalPolicy, 'globalPolicy'),
+    apis: (config.apis ?? []).map((api, i) => ({
+      ...api,
+      policy: read(api.policy, `apis[${i}].policy`),
+      operations: api.operations?.map((op, j) => ({ ...op, policy: read(op.policy, `apis[${i}].operations[${j}].policy`) })),
+    })),
+    products: config.products?.map((p, i) => ({ ...p, policy: read(p.policy, `products[${i}].policy`) })),
+  };
+}
+
+/** Validates and fills defaults. Errors name the offending path. */
+export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
+  const fail = (path: string, message: string): never => {
+    throw new ConfigError(`${path}: ${message}`);
+  };
+  const requireString = (value: unknown, path: string): string => {
+    if (typeof value !== 'string' || value.trim() === '') fail(path, 'a non-empty string is required');
+    return value as string;
+  };
+  if (!Array.isArray(config.apis)) fail('apis', 'an array of APIs is required');
+
+  const backends = (config.backends ?? []).map((b, i) => {
+    requireString(b.id, `backends[${i}].id`);
+    requireString(b.url, `backends[${i}].url`);
+    try {
+      new URL(b.url);
+    } catch {
+      fail(`backends[${i}].url`, `'${b.url}' is not an absolute URL`);
+    }
+    const type = b.type ?? (b.deployments ? 'mock' : 'http');
+    if (type !== 'mock' && type !== 'http') fail(`backends[${i}].type`, `expected 'mock' or 'http', got '${String(type)}'`);
+    return { ...b, type };
+  });
+  unique(backends.map((b) => b.id), 'backends', fail);
+
+  const apis: ResolvedApi[] = config.apis.map((api: ApiConfig, i) => {
+    const id = requireString(api.id, `apis[${i}].id`);
+    const type = api.type ?? 'http';
+    if (type !== 'azure-openai' && type !== 'http') fail(`apis[${i}].type`, `expected 'azure-openai' or 'http', got '${String(type)}'`);
+    const operations = (api.operations ?? (type === 'azure-openai' ? AZURE_OPENAI_OPERATIONS : [])).map((op, j) => {
+      const where = `apis[${i}].operations[${j}]`;
+      const template = requireString(op.urlTemplate, `${where}.urlTemplate`);
+      return {
+        id: requireString(op.id, `${where}.id`),
+        name: op.name ?? op.id,
+        method: requireString(op.method, `${where}.method`).toUpperCase(),
+        urlTemplate: template.startsWith('/') ? template : `/${template}`,
+        ...(op.policy === undefined ? {} : { policy: op.policy }),
+      };
+    });
+    if (operations.length === 0) fail(`apis[${i}].operations`, 'an API needs at least one operation (or type: azure-openai)');
+    unique(operations.map((o) => o.id), `apis[${i}].operations`, fail);
+    return {
+      id,
+      name: api.name ?? id,
+      displayName: api.displayName ?? api.name ?? id,
+      path: normalizeApiPath(api.path ?? ''),
+      type,
+      serviceUrl: api.serviceUrl ?? null,
+      subscriptionRequired: api.subscriptionRequired ?? true,
+      headerName: api.subscriptionKeyParameterNames?.header ?? 'Ocp-Apim-Subscription-Key',
+      queryName: api.subscriptionKeyParameterNames?.query ?? 'subscription-key',
+      operations,
+      ...(api.policy === undefined ? {} : { policy: api.policy }),
+      policyPlaceholders: api.policyPlaceholders ?? {},
+      version: api.version ?? '',
+      revision: api.revision ?? '1',
+    };
+  });
+  unique(apis.map((a) => a.id), 'apis', fail);
+  unique(apis.map((a) => a.path), 'apis (path)', fail);
+
+  const products = (config.products ?? []).map((p, i) => {
+    const id = requireString(p.id, `products[${i}].id`);
+    for (const apiId of p.apis ?? []) if (!apis.some((a) => a.id === apiId)) fail(`products[${i}].apis`, `unknown API '${apiId}'`);
+    return {
+      id,
+      name: p.name ?? id,
+      apis: p.apis ?? [],
+      subscriptionRequired: p.subscriptionRequired ?? true,
+      state: p.state ?? 'published',
+      ...(p.policy === undefined ? {} : { policy: p.policy }),
+    };
+  });
+  unique(products.map((p) => p.id), 'products', fail);
+
+  const subscriptions = (config.subscriptions ?? []).map((s: SubscriptionConfig, i): ResolvedSubscription => {
+    const name = requireString(s.name, `subscriptions[${i}].name`);
+    const scopeText = s.scope ?? '/apis';
+    const scope = parseSubscriptionScope(scopeText, (m) => fail(`subscriptions[${i}].scope`, m));
+    if (scope.kind === 'api' && !apis.some((a) => a.id === scope.apiId)) fail(`subscriptions[${i}].scope`, `unknown API '${scope.apiId}'`);
+    if (scope.kind === 'product' && !products.some((p) => p.id === scope.productId)) fail(`subscriptions[${i}].scope`, `unknown product '${scope.productId}'`);
+    const state = s.state ?? 'active';
+    if (!SUBSCRIPTION_STATES.includes(state)) fail(`subscriptions[${i}].state`, `expected one of ${SUBSCRIPTION_STATES.join(', ')}`);
+    return {
+      name,
+      displayName: s.displayName ?? name,
+      scope,
+      scopeText,
+      primaryKey: s.primaryKey ?? wellKnownSubscriptionKey(name, 'primary'),
+      secondaryKey: s.secondaryKey ?? wellKnownSubscriptionKey(name, 'secondary'),
+      state,
+      ...(s.userId === undefined ? {} : { userId: s.userId }),
+    };
+  });
+  unique(subscriptions.map((s) => s.name), 'subscriptions', fail);
+  unique(subscriptions.flatMap((s) => [s.primaryKey, s.secondaryKey]), 'subscriptions (keys)', fail);
+
+  return {
+    gateway: {
+      serviceName: config.gateway?.serviceName ?? 'apim-emulator',
+      region: config.gateway?.region ?? 'UK South',
+      gatewayId: config.gateway?.gatewayId ?? 'managed',
+    },
+    namedValues: config.namedValues ?? {},
+    backends,
+    apis,
+    products,
+    subscriptions,
+    ...(config.globalPolicy === undefined ? {} : { globalPolicy: config.globalPolicy }),
+    appInsights: { ...DEFAULT_APP_INSIGHTS, ...config.appInsights },
+  };
+}
+
+export function parseSubscriptionScope(text: string, fail: (message: string) => never): ResolvedSubscription['scope'] {
+  const t = text.trim().replace(/\/+$/, '');
+  if (t === '/apis' || t === '' || t.toLowerCase() === 'all') return { kind: 'all' };
+  let m = /^\/apis\/([^/]+)$/.exec(t);
+  if (m) return { kind: 'api', apiId: m[1]! };
+  m = /^\/products\/([^/]+)$/.exec(t);
+  if (m) return { kind: 'product', productId: m[1]! };
+  return fail(`'${text}' is not a subscription scope; use '/apis', '/apis/{apiId}' or '/products/{productId}'`);
+}
+
+function normalizeApiPath(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
+}
+
+function unique(values: string[], path: string, fail: (path: string, message: string) => never): void {
+  const seen = new Set<string>();
+  for (const v of values) {
+    const k = v.toLowerCase();
+    if (seen.has(k)) fail(path, `duplicate '${v}'`);
+    seen.add(k);
+  }
+}

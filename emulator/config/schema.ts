@@ -1,0 +1,104 @@
+/** The emulator's configuration (JSON or YAML file, a preset, or an object passed to createEmulator). */
+export interface EmulatorConfig {
+  gateway?: GatewayConfig;
+  namedValues?: Record<string, string>;
+  backends?: BackendConfig[];
+  apis: ApiConfig[];
+  products?: ProductConfig[];
+  subscriptions?: SubscriptionConfig[];
+  /** Global policy XML (default: APIM's `<forward-request/>` in backend). */
+  globalPolicy?: string;
+  appInsights?: Partial<AppInsightsConfig>;
+}
+
+export interface GatewayConfig {
+  /** APIM service name (context.Deployment.ServiceName); also used in URLs printed at start. */
+  serviceName?: string;
+  /** context.Deployment.Region, e.g. "UK South". */
+  region?: string;
+  /** context.Deployment.GatewayId ("managed" for managed gateways). */
+  gatewayId?: string;
+}
+
+export interface BackendConfig {
+  id: string;
+  /** Backend base URL, e.g. https://foundry1-x.cognitiveservices.azure.com/openai. */
+  url: string;
+  /** 'mock' = served in-process by the mock models (default when `deployments` is given); 'http' = real HTTP. */
+  type?: 'mock' | 'http';
+  /** Model deployments served by a mock backend. */
+  deployments?: ModelDeploymentConfig[];
+  /** Region the mock reports in x-ms-region. */
+  region?: string;
+  /** Backend credentials: a managed-identity resource adds `Authorization: Bearer <token>`. */
+  credentials?: { managedIdentityResource?: string; headers?: Record<string, string> };
+}
+
+export interface ModelDeploymentConfig {
+  name: string;
+  model: string;
+  version?: string;
+  /** Capacity units (1 = 1,000 TPM), Azure semantics. */
+  capacity?: number;
+  encoding?: 'o200k_base' | 'cl100k_base';
+}
+
+export type ApiType = 'azure-openai' | 'http';
+
+export interface ApiConfig {
+  id: string;
+  name?: string;
+  displayName?: string;
+  /** Path below the gateway URL, e.g. "inference/openai". */
+  path: string;
+  type?: ApiType;
+  /** Backend URL used when no set-backend-service applies. */
+  serviceUrl?: string;
+  subscriptionRequired?: boolean;
+  subscriptionKeyParameterNames?: { header?: string; query?: string };
+  operations?: OperationConfig[];
+  /** Policy XML at API scope. */
+  policy?: string;
+  /** Plain-text placeholders replaced in this API's policies before parsing (the labs' `{backend-id}`). */
+  policyPlaceholders?: Record<string, string>;
+  version?: string;
+  revision?: string;
+}
+
+export interface OperationConfig {
+  id: string;
+  name?: string;
+  method: string;
+  /** URL template below the API path, e.g. "/deployments/{deployment-id}/chat/completions". */
+  urlTemplate: string;
+  policy?: string;
+}
+
+export interface ProductConfig {
+  id: string;
+  name?: string;
+  apis: string[];
+  subscriptionRequired?: boolean;
+  state?: 'published' | 'notPublished';
+  policy?: string;
+}
+
+export type SubscriptionState = 'active' | 'suspended' | 'submitted' | 'rejected' | 'cancelled' | 'expired';
+
+export interface SubscriptionConfig {
+  name: string;
+  displayName?: string;
+  /** '/apis' (all APIs, default), '/apis/{apiId}' or '/products/{productId}'. */
+  scope?: string;
+  primaryKey?: string;
+  secondaryKey?: string;
+  state?: SubscriptionState;
+  userId?: string;
+}
+
+export interface AppInsightsConfig {
+  name: string;
+  appId: string;
+  workspaceId: string;
+  instrumentationKey: string;
+}

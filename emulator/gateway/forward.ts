@@ -1,0 +1,127 @@
+import type { MockModels } from '../../mock-models/index.js';
+import { MockConnectionError } from '../../mock-models/index.js';
+import {
+  BackendConnectionError,
+  BackendTimeoutError,
+  HeaderBag,
+  PolicyError,
+  apimErrorBody,
+  type Clock,
+  type Forwarder,
+  type GatewayResponse,
+  type RequestContext,
+} from '../../policy-engine/index.js';
+import type { ResolvedConfig } from '../config/load.js';
+
+/** Headers that describe one connection, never forwarded. */
+const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length']);
+
+export interface ForwarderOptions {
+  clock: Clock;
+  backends: ResolvedConfig['backends'];
+  /** Mock model servers by backend id (in-process, no socket). */
+  mocks: ReadonlyMap<string, MockModels>;
+}
+
+/** Sends requests to mock backends in-process and to any other URL over real HTTP. */
+export function createForwarder(options: ForwarderOptions): Forwarder {
+  const byId = new Map(options.backends.map((b) => [b.id, b]));
+  const mockByUrl = options.backends.filter((b) => b.type === 'mock').map((b) => ({ prefix: b.url.replace(/\/+$/, '').toLowerCase(), id: b.id }));
+
+  return {
+    async forward(ctx, forwardOptions) {
+      const target = resolveTarget(ctx);
+      // APIM strips the subscription key before forwarding (labs.md §5.1).
+      const keyNames = ctx.api.SubscriptionKeyParameterNames;
+      const search = new URLSearchParams(ctx.request.url.search);
+      search.delete(keyNames.Query);
+      const query = search.toString();
+      const url = joinUrl(target.baseUrl, ctx.request.operationPath, query ? `?${query}` : '');
+      const headers = new Headers();
+      const keyHeader = keyNames.Header.toLowerCase();
+      for (const [name, values] of ctx.request.headers.entries()) {
+        const lower = name.toLowerCase();
+        if (!HOP_BY_HOP.has(lower) && lower !== keyHeader) headers.set(name, values.join(', '));
+      }
+      if (target.backendId) {
+        const backend = byId.get(target.backendId)!;
+        for (const [name, value] of Object.entries(backend.credentials?.headers ?? {})) headers.set(name, value);
+        if (backend.credentials?.managedIdentityResource && !headers.has('authorization')) {
+          headers.set('authorization', `Bearer ${fakeManagedIdentityToken(backend.credentials.managedIdentityResource, options.clock.now())}`);
+        }
+      }
+      headers.set('x-forwarded-for', ctx.request.ipAddress);
+      const method = ctx.request.method.toUpperCase();
+      const body: BodyInit | undefined = method === 'GET' || method === 'HEAD' || ctx.request.bodyConsumed || !ctx.request.body ? undefined : (ctx.request.body as Uint8Array<ArrayBuffer>);
+      const mockId = target.backendId && byId.get(target.backendId)?.type === 'mock' ? target.backendId : mockFor(url);
+      const abort = new AbortController();
+      const timeout = options.clock.sleep(forwardOptions.timeoutMs, abort.signal).then(
+        () => {
+          throw new BackendTimeoutError(`No response headers from ${url} within ${forwardOptions.timeoutMs} ms`);
+        },
+        () => undefined as never,
+      );
+      try {
+        const call = mockId
+          ? options.mocks.get(mockId)!.handle(new Request(url, { method, headers, body, signal: abort.signal }))
+          : fetch(url, { method, headers, body, redirect: forwardOptions.followRedirects ? 'follow' : 'manual', signal: abort.signal });
+        const response = await Promise.race([call, timeout]);
+        return toGatewayResponse(response);
+      } catch (error) {
+        if (error instanceof BackendTimeoutError) {
+          abort.abort(error);
+          throw error;
+        }
+        if (error instanceof MockConnectionError || error instanceof TypeError) {
+          throw new BackendConnectionError(error instanceof TypeError && error.cause instanceof Error ? error.cause.message : error.message);
+        }
+        throw error;
+      } finally {
+        abort.abort();
+      }
+    },
+  };
+
+  function resolveTarget(ctx: RequestContext): { baseUrl: string; backendId?: string } {
+    if (ctx.backend.backendId) return { baseUrl: byId.get(ctx.backend.backendId)!.url, backendId: ctx.backend.backendId };
+    const baseUrl = ctx.backend.baseUrl ?? ctx.api.ServiceUrl;
+    if (!baseUrl) {
+      throw new PolicyError({
+        source: 'forward-request',
+        reason: 'BackendConnectionFailure',
+        message: `API '${ctx.api.Id}' has no service URL and no set-backend-service applies.`,
+        response: { statusCode: 500, body: apimErrorBody(500, 'Internal server error', { activityId: ctx.requestId }) },
+      });
+    }
+    return { baseUrl };
+  }
+
+  function mockFor(url: string): string | undefined {
+    const lower = url.toLowerCase();
+    return mockByUrl.find((m) => lower === m.prefix || lower.startsWith(`${m.prefix}/`) || lower.startsWith(`${m.prefix}?`))?.id;
+  }
+}
+
+function joinUrl(base: string, path: string, search: string): string {
+  return `${base.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}${search}`;
+}
+
+function toGatewayResponse(response: Response): GatewayResponse {
+  const headers = new HeaderBag();
+  response.headers.forEach((value, name) => {
+    if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') headers.set(name, [value]);
+  });
+  return {
+    statusCode: response.status,
+    statusReason: response.statusText,
+    headers,
+    body: response.body ? { kind: 'stream', stream: response.body } : { kind: 'empty' },
+  };
+}
+
+/** An unsigned JWT-shaped token, as a managed identity would put in Authorization (never valid in Azure). */
+export function fakeManagedIdentityToken(resource: string, nowMs: number): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const iat = Math.floor(nowMs / 1000);
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ aud: resource, iss: 'https://sts.emulator.local/', iat, nbf: iat, exp: iat + 3600, sub: 'apim-emulator-managed-identity' })}.`;
+}

@@ -1,0 +1,34 @@
+/**
+ * Counters behind an interface, so gateways can share them (Redis) or keep them local (memory).
+ * Stores never read the time: every method receives `now` from the caller's clock, so all
+ * implementations behave identically under virtual time.
+ */
+export interface WindowEntry {
+  at: number;
+  amount: number;
+}
+
+export interface CounterStore {
+  readonly kind: string;
+  /** Sliding window: entries recorded for `key` with `at > since`, oldest first. */
+  windowEntries(key: string, since: number): Promise<WindowEntry[]>;
+  /** Records `amount` at time `at`; the entry may be dropped after `expiresAt`. Returns a handle for `windowAdjust`. */
+  windowAdd(key: string, at: number, amount: number, expiresAt: number): Promise<string>;
+  /** Replaces the amount of an entry (reconciling an estimate with actual usage). */
+  windowAdjust(key: string, handle: string, amount: number): Promise<void>;
+  /** Fixed window counter value (0 when absent or expired at `now`). */
+  counterGet(key: string, now: number): Promise<number>;
+  /** Adds to a fixed window counter that expires at `expiresAt`; returns the new value. */
+  counterAdd(key: string, amount: number, now: number, expiresAt: number): Promise<number>;
+  /** Token bucket: atomically applies `update` to the stored state (undefined when absent). */
+  bucketUpdate<T>(key: string, update: (state: BucketState | undefined) => { state: BucketState; result: T }): Promise<T>;
+  /** Removes every counter (emulator reset). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BucketState {
+  /** Tokens available (negative = debt after an overshoot). */
+  level: number;
+  updatedAt: number;
+}

@@ -1,0 +1,171 @@
+import type { Clock } from './clock.js';
+import type { CounterStore } from './counters/store.js';
+import { createMemoryCounterStore } from './counters/memory.js';
+import type { Diagnostic } from './diagnostics.js';
+import { compilePolicyDocument, type CompiledDocument } from './pipeline/compile.js';
+import { createRequestContext, type RequestContextInit } from './pipeline/context.js';
+import { executePipeline } from './pipeline/execute.js';
+import { composeScopes, type ComposedPipeline } from './pipeline/scopes.js';
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  type BackendDefinition,
+  type EngineOptions,
+  type EngineServices,
+  type Forwarder,
+  type GatewayResponse,
+  type MetricSink,
+  type PolicyScope,
+  type RequestContext,
+  type TokenEstimator,
+} from './pipeline/types.js';
+
+/** APIM's default global policy: forward every request. */
+export const DEFAULT_GLOBAL_POLICY = `<policies>
+  <inbound />
+  <backend>
+    <forward-request />
+  </backend>
+  <outbound />
+  <on-error />
+</policies>`;
+
+export interface PolicyEngineOptions {
+  clock: Clock;
+  forwarder: Forwarder;
+  estimator: TokenEstimator;
+  metrics?: MetricSink;
+  counters?: CounterStore;
+  backends?: Iterable<BackendDefinition>;
+  namedValues?: Record<string, string>;
+  gatewayId?: string;
+  options?: Partial<EngineOptions>;
+}
+
+export interface SetPolicyOptions {
+  /** Name used in diagnostics (e.g. the file path). */
+  name?: string;
+  /** Plain-text placeholders replaced before parsing, e.g. { '{backend-id}': 'foundry1' }. */
+  placeholders?: Record<string, string>;
+}
+
+export interface LoadedPolicy {
+  xml: string;
+  name: string;
+  warnings: Diagnostic[];
+}
+
+export interface PipelineTarget {
+  apiId: string;
+  operationId: string;
+  /** Product whose policies apply (null for API-scoped and all-access subscriptions). */
+  productId: string | null;
+}
+
+export interface PolicyEngine {
+  readonly services: EngineServices;
+  /** Compiles and installs a scope's policy; throws PolicyLoadError (and keeps the previous one) on errors. */
+  setPolicy(scope: PolicyScope, xml: string, options?: SetPolicyOptions): LoadedPolicy;
+  removePolicy(scope: PolicyScope): boolean;
+  getPolicy(scope: PolicyScope): LoadedPolicy | undefined;
+  listPolicies(): Array<{ scope: PolicyScope; policy: LoadedPolicy }>;
+  /** The composed pipeline (cached until a policy changes). */
+  pipelineFor(target: PipelineTarget): ComposedPipeline;
+  createContext(init: Omit<RequestContextInit, 'services'>): RequestContext;
+  execute(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse>;
+  /** Clears counters (policies stay). */
+  resetCounters(): Promise<void>;
+}
+
+export function scopeKey(scope: PolicyScope): string {
+  switch (scope.kind) {
+    case 'global':
+      return 'global';
+    case 'product':
+      return `products/${scope.productId}`;
+    case 'api':
+      return `apis/${scope.apiId}`;
+    case 'operation':
+      return `apis/${scope.apiId}/operations/${scope.operationId}`;
+  }
+}
+
+export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
+  const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...init.options };
+  const backends = new Map<string, BackendDefinition>();
+  for (const b of init.backends ?? []) backends.set(b.id, b);
+  const services: EngineServices = {
+    clock: init.clock,
+    counters: init.counters ?? createMemoryCounterStore(),
+    forwarder: init.forwarder,
+    estimator: init.estimator,
+    metrics: init.metrics ?? { emit() {} },
+    backends,
+    gatewayId: init.gatewayId ?? 'managed',
+    options,
+  };
+  const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy }>();
+  const pipelines = new Map<string, ComposedPipeline>();
+  const backendIds = new Set(backends.keys());
+
+  const compile = (scope: PolicyScope, xml: string, opts: SetPolicyOptions = {}) => {
+    const name = opts.name ?? `${scopeKey(scope)}.xml`;
+    const compiled = compilePolicyDocument(xml, {
+      scope: scope.kind,
+      name,
+      namedValues: init.namedValues ?? {},
+      placeholders: opts.placeholders ?? {},
+      options,
+      backendIds,
+    });
+    return { scope, compiled, loaded: { xml, name, warnings: compiled.diagnostics.filter((d) => d.severity === 'warning') } };
+  };
+
+  documents.set('global', compile({ kind: 'global' }, DEFAULT_GLOBAL_POLICY, { name: 'default-global.xml' }));
+
+  const engine: PolicyEngine = {
+    services,
+    setPolicy(scope, xml, opts) {
+      const entry = compile(scope, xml, opts);
+      documents.set(scopeKey(scope), entry);
+      pipelines.clear();
+      return entry.loaded;
+    },
+    removePolicy(scope) {
+      const key = scopeKey(scope);
+      const removed = documents.delete(key);
+      if (key === 'global') documents.set('global', compile({ kind: 'global' }, DEFAULT_GLOBAL_POLICY, { name: 'default-global.xml' }));
+      pipelines.clear();
+      return removed;
+    },
+    getPolicy(scope) {
+      return documents.get(scopeKey(scope))?.loaded;
+    },
+    listPolicies() {
+      return [...documents.values()].map(({ scope, loaded }) => ({ scope, policy: loaded }));
+    },
+    pipelineFor(target) {
+      const key = `${target.productId ?? ''}\u0000${target.apiId}\u0000${target.operationId}`;
+      let pipeline = pipelines.get(key);
+      if (!pipeline) {
+        pipeline = composeScopes([
+          documents.get('global')?.compiled,
+          target.productId === null ? undefined : documents.get(`products/${target.productId}`)?.compiled,
+          documents.get(`apis/${target.apiId}`)?.compiled,
+          documents.get(`apis/${target.apiId}/operations/${target.operationId}`)?.compiled,
+        ]);
+        pipelines.set(key, pipeline);
+      }
+      return pipeline;
+    },
+    createContext(ctxInit) {
+      return createRequestContext({ ...ctxInit, services });
+    },
+    execute(pipeline, ctx) {
+      return executePipeline(pipeline, ctx);
+    },
+    resetCounters() {
+      return services.counters.clear();
+    },
+  };
+  return engine;
+}

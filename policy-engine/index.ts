@@ -1,0 +1,26 @@
+/**
+ * @module policy-engine — APIM policy XML → policy document model → composed pipeline → executor.
+ * Knows nothing about HTTP servers: the gateway supplies a Forwarder, a TokenEstimator and a MetricSink.
+ */
+export * from './clock.js';
+export * from './diagnostics.js';
+export * from './engine.js';
+export * from './counters/store.js';
+export { MemoryCounterStore, createMemoryCounterStore } from './counters/memory.js';
+export * from './pipeline/types.js';
+export * from './pipeline/last-error.js';
+export { createRequestContext, parseJsonBody, type RequestContextInit } from './pipeline/context.js';
+export { errorResponse, reasonPhrase, internalError } from './pipeline/execute.js';
+export { observeUsage, usageFromJson, isEventStream } from './pipeline/usage.js';
+export { BackendConnectionError, BackendTimeoutError } from './policies/forward-request.js';
+export { POLICY_DEFINITIONS, getPolicyDefinition } from './policies/registry.js';
+export {
+  tpmAdmits,
+  quotaAdmits,
+  quotaPeriodBounds,
+  humanizeDuration,
+  QUOTA_PERIODS,
+  type QuotaPeriod,
+} from './policies/shared/token-limit.js';
+export { readPolicyXml } from './xml/index.js';
+export { HeaderBag } from './expressions/index.js';

@@ -1,0 +1,279 @@
+import { createDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
+import { compileExpression, ExpressionRuntimeError, type CompiledExpression } from '../expressions/index.js';
+import type { AttributeKind, AttributeSpec, AttributeType, CompileEnv, PolicyDefinition, ValueSource } from '../policies/define.js';
+import { getPolicyDefinition } from '../policies/registry.js';
+import { readPolicyXml } from '../xml/index.js';
+import type { PolicyAttribute, PolicyElement, PolicyText, PolicyXmlDocument } from '../xml/model.js';
+import { PolicyError } from './last-error.js';
+import { SECTION_NAMES, type EngineOptions, type PolicyStep, type RequestContext, type ScopeKind, type SectionName } from './types.js';
+
+/** `<base/>` inside a section: replaced by the broader scope's section when scopes are composed. */
+export const BASE = Symbol('base');
+export type SectionItem = PolicyStep | typeof BASE;
+
+export interface CompiledDocument {
+  scope: ScopeKind;
+  /** Absent section = inherits everything (as if it held only `<base/>`). */
+  sections: Partial<Record<SectionName, SectionItem[]>>;
+  diagnostics: Diagnostic[];
+  source: PolicyXmlDocument['source'];
+}
+
+export interface CompileDocumentOptions {
+  scope: ScopeKind;
+  name?: string;
+  namedValues?: Record<string, string>;
+  placeholders?: Record<string, string>;
+  options: EngineOptions;
+  backendIds: ReadonlySet<string>;
+}
+
+const ID_ATTRIBUTE = 'id';
+
+/** Reads and compiles one scope's policy document. Throws PolicyLoadError when it has errors. */
+export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions): CompiledDocument {
+  const doc = readPolicyXml(xml, { name: opts.name ?? `${opts.scope} policy`, namedValues: opts.namedValues, placeholders: opts.placeholders });
+  const diagnostics = [...doc.diagnostics];
+  const sections: CompiledDocument['sections'] = {};
+  const sourceName = doc.source.name;
+  const report: Reporter = (key, span, args = []) => {
+    diagnostics.push(createDiagnostic(key, span, args, sourceName));
+  };
+  report.push = (d) => diagnostics.push(d.source === undefined ? { ...d, source: sourceName } : d);
+
+  if (doc.root && !hasErrors(doc.diagnostics)) {
+    if (doc.root.name !== 'policies') {
+      report('XmlRootNotPolicies', doc.root.nameSpan, [doc.root.name]);
+    } else {
+      let forwardRequests = 0;
+      for (const sectionNode of doc.root.children) {
+        const section = sectionNode.name as SectionName;
+        if (!SECTION_NAMES.includes(section)) {
+          report('PolUnknownSection', sectionNode.nameSpan, [sectionNode.name]);
+          continue;
+        }
+        if (sections[section]) {
+          report('PolDuplicateSection', sectionNode.nameSpan, [section]);
+          continue;
+        }
+        const items: SectionItem[] = [];
+        const counts = new Map<string, number>();
+        for (const child of sectionNode.children) {
+          if (child.name === 'base') {
+            if (opts.scope === 'global') report('PolBaseAtGlobal', child.nameSpan);
+            else items.push(BASE);
+            continue;
+          }
+          if (child.name === 'forward-request') forwardRequests++;
+          const index = (counts.get(child.name) ?? 0) + 1;
+          counts.set(child.name, index);
+          const step = compileStep(child, `${child.name}[${index}]`, section, opts, report);
+          if (step) items.push(step);
+        }
+        sections[section] = items;
+      }
+      if (forwardRequests > 1) report('PolDuplicateForwardRequest', doc.root.nameSpan);
+    }
+  }
+  const compiled: CompiledDocument = { scope: opts.scope, sections, diagnostics, source: doc.source };
+  if (hasErrors(diagnostics)) throw new PolicyLoadError(diagnostics, doc.source);
+  return compiled;
+}
+
+interface Reporter {
+  (key: DiagnosticKey, span: Span, args?: ReadonlyArray<string | number>): void;
+  push: (d: Diagnostic) => void;
+}
+
+function compileStep(node: PolicyElement, path: string, section: SectionName, opts: CompileDocumentOptions, report: Reporter): PolicyStep | undefined {
+  const definition = getPolicyDefinition(node.name);
+  if (!definition) {
+    if (opts.options.strict) {
+      report('PolUnknownPolicy', node.nameSpan, [node.name]);
+      return undefined;
+    }
+    report('PolSkippedPolicy', node.nameSpan, [node.name]);
+    return undefined;
+  }
+  if (!definition.sections.includes(section)) {
+    report('PolWrongSection', node.nameSpan, [node.name, section, definition.sections.join(', ')]);
+    return undefined;
+  }
+  for (const attribute of node.attributes) {
+    if (attribute.name !== ID_ATTRIBUTE && !(attribute.name in definition.attributes) && !attribute.name.startsWith('xmlns')) {
+      report('PolUnknownAttribute', attribute.nameSpan, [node.name, attribute.name]);
+    }
+  }
+  validateChildren(definition, node, report);
+  const env = createCompileEnv(section, path, opts, report);
+  const compiled = definition.compile(node, env);
+  if (!compiled) return undefined;
+  const id = node.attributes.find((a) => a.name === ID_ATTRIBUTE)?.value ?? '';
+  const run = compiled.run.bind(compiled);
+  return { policy: node.name, id, path, scope: opts.scope, section, run };
+}
+
+function validateChildren(definition: PolicyDefinition, node: PolicyElement, report: Reporter): void {
+  const allowed = definition.children;
+  if (allowed === 'policies') return;
+  for (const child of node.children) {
+    if (!allowed || !allowed.includes(child.name)) report('PolInvalidChild', child.nameSpan, [node.name, child.name]);
+  }
+}
+
+function createCompileEnv(section: SectionName, path: string, opts: CompileDocumentOptions, report: Reporter): CompileEnv {
+  const env: CompileEnv = {
+    section,
+    scope: opts.scope,
+    path,
+    options: opts.options,
+    backendIds: opts.backendIds,
+    report,
+    attr(node, name, spec) {
+      return compileAttribute(env, node, name, spec);
+    },
+    text(node, options) {
+      const text = node.text;
+      if (!text) return undefined;
+      if (text.expression) {
+        const expression = env.expression(text);
+        if (!expression) return undefined;
+        return expressionSource(env, expression, (v) => (v === null || v === undefined ? '' : csharpToString(v)));
+      }
+      return constantSource(options?.trim === false ? text.value : text.value.trim());
+    },
+    expression(carrier) {
+      return compileCarrier(carrier, report, opts.name);
+    },
+    compileSteps(nodes, pathPrefix) {
+      const steps: PolicyStep[] = [];
+      const counts = new Map<string, number>();
+      for (const child of nodes) {
+        const index = (counts.get(child.name) ?? 0) + 1;
+        counts.set(child.name, index);
+        const step = compileStep(child, `${pathPrefix}/${child.name}[${index}]`, section, opts, report);
+        if (step) steps.push(step);
+      }
+      return steps;
+    },
+    evaluate(expression, ctx) {
+      return evaluateExpression(expression, ctx);
+    },
+  };
+  return env;
+}
+
+function compileCarrier(carrier: PolicyAttribute | PolicyText, report: Reporter, source?: string): CompiledExpression | undefined {
+  const lifted = carrier.expression;
+  if (!lifted) return undefined;
+  const { expression, diagnostics } = compileExpression(lifted, source === undefined ? {} : { source });
+  for (const d of diagnostics) report.push(d);
+  return hasErrors(diagnostics) ? undefined : expression;
+}
+
+/** Runs an expression; runtime exceptions become APIM's ExpressionValueEvaluationFailure. */
+export function evaluateExpression(expression: CompiledExpression, ctx: RequestContext): unknown {
+  try {
+    return expression.evaluate({ context: ctx.expressionContext(), now: () => ctx.services.clock.now() });
+  } catch (error) {
+    if (error instanceof PolicyError) throw error;
+    const detail = error instanceof ExpressionRuntimeError ? error.message : error instanceof Error ? error.message : String(error);
+    throw new PolicyError({
+      source: ctx.currentStep?.policy ?? 'expression',
+      reason: 'ExpressionValueEvaluationFailure',
+      message: `Expression evaluation failed. ${detail}`,
+      cause: error,
+    });
+  }
+}
+
+function constantSource<T>(value: T): ValueSource<T> {
+  return { isExpression: false, constant: value, get: () => value };
+}
+
+function expressionSource<T>(env: CompileEnv, expression: CompiledExpression, convert: (v: unknown, ctx: RequestContext) => T): ValueSource<T> {
+  return {
+    isExpression: true,
+    constant: undefined,
+    get: (ctx) => convert(env.evaluate(expression, ctx), ctx),
+  };
+}
+
+function compileAttribute<K extends AttributeKind>(
+  env: CompileEnv,
+  node: PolicyElement,
+  name: string,
+  spec: AttributeSpec & { kind: K },
+): ValueSource<AttributeType<K>> | undefined {
+  const attribute = node.attributes.find((a) => a.name === name);
+  if (!attribute) {
+    if (spec.required) {
+      env.report('PolMissingAttribute', node.nameSpan, [node.name, name]);
+      return undefined;
+    }
+    if (spec.default === undefined) return undefined;
+    return constantSource(spec.default as AttributeType<K>);
+  }
+  if (attribute.expression) {
+    if (spec.expressions === false) {
+      env.report('PolExpressionNotAllowed', attribute.valueSpan, [node.name, name]);
+      return undefined;
+    }
+    const expression = env.expression(attribute);
+    if (!expression) return undefined;
+    return expressionSource(env, expression, (value, ctx) => convertRuntimeValue(value, spec, node.name, name, ctx) as AttributeType<K>);
+  }
+  const parsed = parseLiteral(attribute.value, spec);
+  if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
+    env.report('PolInvalidAttributeValue', attribute.valueSpan, [node.name, name, attribute.value, parsed.error]);
+    return undefined;
+  }
+  return constantSource(parsed as AttributeType<K>) as ValueSource<AttributeType<K>>;
+}
+
+function parseLiteral(text: string, spec: AttributeSpec): string | number | boolean | { error: string } {
+  const value = text.trim();
+  switch (spec.kind) {
+    case 'string':
+      return text;
+    case 'enum': {
+      const match = spec.values?.find((v) => v.toLowerCase() === value.toLowerCase());
+      return match ?? { error: `expected one of ${spec.values?.join(', ')}` };
+    }
+    case 'bool':
+      if (/^true$/i.test(value)) return true;
+      if (/^false$/i.test(value)) return false;
+      return { error: 'expected true or false' };
+    case 'int':
+    case 'number': {
+      const n = spec.kind === 'int' ? (/^[+-]?\d+$/.test(value) ? Number(value) : NaN) : Number(value);
+      if (value === '' || !Number.isFinite(n)) return { error: spec.kind === 'int' ? 'expected an integer' : 'expected a number' };
+      if (spec.min !== undefined && n < spec.min) return { error: `must be at least ${spec.min}` };
+      if (spec.max !== undefined && n > spec.max) return { error: `must be at most ${spec.max}` };
+      return n;
+    }
+  }
+}
+
+function convertRuntimeValue(value: unknown, spec: AttributeSpec, policy: string, attribute: string, ctx: RequestContext): never | string | number | boolean {
+  if (spec.kind === 'string') return value === null || value === undefined ? '' : csharpToString(value);
+  if (spec.kind === 'bool' && typeof value === 'boolean') return value;
+  if ((spec.kind === 'int' || spec.kind === 'number') && typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const parsed = parseLiteral(value, spec);
+    if (!(typeof parsed === 'object' && parsed !== null)) return parsed as string | number | boolean;
+  }
+  throw new PolicyError({
+    source: ctx.currentStep?.policy ?? policy,
+    reason: 'ExpressionValueEvaluationFailure',
+    message: `Expression evaluation failed. Value '${String(value)}' is not valid for attribute '${attribute}' of policy '${policy}'.`,
+  });
+}
+
+/** C#'s ToString() for values coming out of expressions. */
+export function csharpToString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value === null || value === undefined) return '';
+  return String(value);
+}

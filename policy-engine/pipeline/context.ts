@@ -1,0 +1,171 @@
+import { HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
+import type {
+  ApiInfo,
+  DeploymentInfo,
+  EngineServices,
+  GatewayRequestState,
+  OperationInfo,
+  ProductInfo,
+  RequestContext,
+  SubscriptionInfo,
+  UserInfo,
+} from './types.js';
+
+export interface RequestContextInit {
+  requestId: string;
+  services: EngineServices;
+  request: Omit<GatewayRequestState, 'bodyConsumed' | 'url'> & { url?: URL };
+  subscription: SubscriptionInfo | null;
+  api: ApiInfo;
+  operation: OperationInfo;
+  product: ProductInfo | null;
+  user: UserInfo | null;
+  deployment: DeploymentInfo;
+}
+
+export function createRequestContext(init: RequestContextInit): RequestContext {
+  const timestamp = init.services.clock.now();
+  let expressionContext: unknown;
+  let promptEstimate: number | undefined;
+  let requestBody: MessageBody | undefined;
+  const ctx: RequestContext = {
+    requestId: init.requestId,
+    timestamp,
+    services: init.services,
+    request: { ...init.request, url: init.request.url ?? new URL(init.request.originalUrl.href), bodyConsumed: false },
+    response: undefined,
+    variables: new VariableBag(),
+    subscription: init.subscription,
+    api: init.api,
+    operation: init.operation,
+    product: init.product,
+    user: init.user,
+    deployment: init.deployment,
+    lastError: null,
+    backend: {},
+    forwarded: false,
+    llmUsage: undefined,
+    buildingResponse: false,
+    afterBackend: [],
+    chargedKeys: new Set(),
+    currentStep: undefined,
+    warnings: [],
+    promptEstimate() {
+      if (promptEstimate === undefined) {
+        const body = parseJsonBody(ctx.request.body);
+        promptEstimate = body === undefined ? 0 : init.services.estimator.estimatePromptTokens(body, {
+          operationPath: ctx.request.operationPath,
+          deployment: ctx.request.matchedParameters['deployment-id'],
+        });
+      }
+      return promptEstimate;
+    },
+    expressionContext() {
+      if (expressionContext === undefined) expressionContext = buildExpressionContext(ctx, () => {
+        requestBody ??= new MessageBody(ctx.request.body, ctx.request.headers.get('content-type')?.[0], () => {
+          ctx.request.bodyConsumed = true;
+        });
+        return requestBody;
+      });
+      return expressionContext;
+    },
+  };
+  return ctx;
+}
+
+/** The JSON request body, or undefined when it is absent or not JSON. */
+export function parseJsonBody(body: Uint8Array | null): unknown {
+  if (!body || body.length === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The read-only C# `context` object model (policies.md §3.3), reading live request state. */
+function buildExpressionContext(ctx: RequestContext, requestBody: () => MessageBody): unknown {
+  const clock = ctx.services.clock;
+  const request = {
+    get Body() {
+      return ctx.request.body ? requestBody() : null;
+    },
+    get Headers() {
+      return ctx.request.headers;
+    },
+    get IpAddress() {
+      return ctx.request.ipAddress;
+    },
+    get MatchedParameters() {
+      return new StringDictionary(ctx.request.matchedParameters);
+    },
+    get Method() {
+      return ctx.request.method;
+    },
+    get OriginalUrl() {
+      return new UrlInfo(ctx.request.originalUrl);
+    },
+    get Url() {
+      return new UrlInfo(ctx.request.url);
+    },
+    Certificate: null,
+    PrivateEndpointConnection: null,
+  };
+  let responseBody: MessageBody | undefined;
+  const response = {
+    get StatusCode() {
+      return ctx.response?.statusCode ?? 200;
+    },
+    get StatusReason() {
+      return ctx.response?.statusReason ?? 'OK';
+    },
+    get Headers() {
+      return ctx.response?.headers ?? new HeaderBag();
+    },
+    get Body() {
+      const body = ctx.response?.body;
+      if (!body || body.kind !== 'bytes') return null;
+      responseBody ??= new MessageBody(body.bytes, ctx.response?.headers.get('content-type')?.[0]);
+      return responseBody;
+    },
+  };
+  return {
+    get Api() {
+      return ctx.api;
+    },
+    get Deployment() {
+      return ctx.deployment;
+    },
+    get Elapsed() {
+      return clock.now() - ctx.timestamp;
+    },
+    get LastError() {
+      return ctx.lastError;
+    },
+    get Operation() {
+      return ctx.operation;
+    },
+    get Product() {
+      return ctx.product;
+    },
+    Request: request,
+    get RequestId() {
+      return ctx.requestId;
+    },
+    Response: response,
+    get Subscription() {
+      return ctx.subscription;
+    },
+    get Timestamp() {
+      return new Date(ctx.timestamp);
+    },
+    Tracing: false,
+    Trace(_message: string) {},
+    get User() {
+      return ctx.user;
+    },
+    get Variables() {
+      return ctx.variables;
+    },
+  };
+}

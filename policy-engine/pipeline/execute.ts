@@ -1,0 +1,113 @@
+import { HeaderBag } from '../expressions/index.js';
+import { apimErrorBody, PolicyError, ReturnResponseSignal, type GatewayErrorResponse, type LastError } from './last-error.js';
+import type { ComposedPipeline } from './scopes.js';
+import type { GatewayResponse, PolicyStep, RequestContext, SectionName } from './types.js';
+
+export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
+
+/**
+ * Runs inbound → backend → outbound; on an error, fills `context.LastError`, sets the error's response
+ * and runs on-error. return-response ends the pipeline at once (outbound is skipped).
+ * Resolves with the response to send.
+ */
+export async function executePipeline(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse> {
+  let section: SectionName = 'inbound';
+  try {
+    await runSteps(pipeline.inbound, ctx);
+    section = 'backend';
+    await runSteps(pipeline.backend, ctx);
+    if (ctx.forwarded) await runAfterBackend(ctx);
+    section = 'outbound';
+    await runSteps(pipeline.outbound, ctx);
+    return ctx.response ?? emptyResponse();
+  } catch (error) {
+    if (error instanceof ReturnResponseSignal) return ctx.response ?? emptyResponse();
+    enterOnError(ctx, error, section);
+  }
+  try {
+    await runSteps(pipeline['on-error'], ctx);
+  } catch (error) {
+    if (error instanceof ReturnResponseSignal) return ctx.response ?? emptyResponse();
+    // A failure inside on-error: APIM answers with a generic 500.
+    ctx.lastError = toLastError(ctx, error, 'on-error');
+    ctx.response = errorResponse(ctx, internalError(ctx));
+  }
+  return ctx.response ?? emptyResponse();
+}
+
+export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext): Promise<void> {
+  for (const step of steps) {
+    const previous = ctx.currentStep;
+    ctx.currentStep = step;
+    try {
+      await step.run(ctx);
+    } catch (error) {
+      if (error instanceof PolicyError && !(error as { step?: PolicyStep }).step) (error as { step?: PolicyStep }).step = step;
+      throw error;
+    } finally {
+      ctx.currentStep = previous;
+    }
+  }
+}
+
+async function runAfterBackend(ctx: RequestContext): Promise<void> {
+  for (const hook of ctx.afterBackend) await hook(ctx);
+}
+
+function enterOnError(ctx: RequestContext, error: unknown, section: SectionName): void {
+  ctx.lastError = toLastError(ctx, error, section);
+  const response = error instanceof PolicyError && error.response ? error.response : internalError(ctx);
+  ctx.response = errorResponse(ctx, response);
+  if (!(error instanceof PolicyError)) ctx.warnings.push(`Unexpected error in ${section}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+}
+
+function toLastError(ctx: RequestContext, error: unknown, section: SectionName): LastError {
+  const step = error instanceof PolicyError ? (error as { step?: PolicyStep }).step : undefined;
+  if (error instanceof PolicyError) {
+    return {
+      Source: error.source,
+      Reason: error.reason,
+      Message: error.message,
+      Scope: step?.scope ?? '',
+      Section: step?.section ?? section,
+      Path: step?.path ?? '',
+      PolicyId: step?.id ?? '',
+    };
+  }
+  return {
+    Source: step?.policy ?? 'gateway',
+    Reason: 'InternalError',
+    Message: error instanceof Error ? error.message : String(error),
+    Scope: step?.scope ?? '',
+    Section: section,
+    Path: step?.path ?? '',
+    PolicyId: step?.id ?? '',
+  };
+}
+
+export function internalError(ctx: RequestContext): GatewayErrorResponse {
+  return { statusCode: 500, body: apimErrorBody(500, INTERNAL_SERVER_ERROR_MESSAGE, { activityId: ctx.requestId }) };
+}
+
+export function errorResponse(_ctx: RequestContext, error: GatewayErrorResponse): GatewayResponse {
+  const headers = new HeaderBag();
+  headers.set('Content-Type', ['application/json']);
+  for (const [name, value] of Object.entries(error.headers ?? {})) headers.set(name, [value]);
+  return { statusCode: error.statusCode, statusReason: reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: new TextEncoder().encode(error.body) } };
+}
+
+function emptyResponse(): GatewayResponse {
+  return { statusCode: 200, statusReason: 'OK', headers: new HeaderBag(), body: { kind: 'empty' } };
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
+  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 418: "I'm a teapot", 422: 'Unprocessable Entity',
+  429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? '';
+}

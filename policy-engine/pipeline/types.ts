@@ -1,0 +1,237 @@
+import type { Clock } from '../clock.js';
+import type { CounterStore } from '../counters/store.js';
+import type { HeaderBag, VariableBag } from '../expressions/index.js';
+import type { LastError } from './last-error.js';
+
+export type SectionName = 'inbound' | 'backend' | 'outbound' | 'on-error';
+export const SECTION_NAMES: readonly SectionName[] = ['inbound', 'backend', 'outbound', 'on-error'];
+
+export type ScopeKind = 'global' | 'product' | 'api' | 'operation';
+
+export type PolicyScope =
+  | { kind: 'global' }
+  | { kind: 'product'; productId: string }
+  | { kind: 'api'; apiId: string }
+  | { kind: 'operation'; apiId: string; operationId: string };
+
+/** One executable policy at a position in a section. */
+export interface PolicyStep {
+  readonly policy: string;
+  readonly id: string;
+  readonly path: string;
+  readonly scope: ScopeKind;
+  readonly section: SectionName;
+  run(ctx: RequestContext): void | Promise<void>;
+}
+
+export type ResponseBody =
+  | { kind: 'empty' }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'stream'; stream: ReadableStream<Uint8Array> };
+
+export interface GatewayResponse {
+  statusCode: number;
+  statusReason: string;
+  headers: HeaderBag;
+  body: ResponseBody;
+}
+
+export interface SubscriptionInfo {
+  Id: string;
+  Name: string;
+  Key: string;
+  PrimaryKey: string;
+  SecondaryKey: string;
+  CreatedDate?: Date;
+  StartDate?: Date | null;
+  EndDate?: Date | null;
+}
+
+export interface ApiInfo {
+  Id: string;
+  Name: string;
+  Path: string;
+  Revision: string;
+  IsCurrentRevision: boolean;
+  Version: string;
+  ServiceUrl: string | null;
+  SubscriptionKeyParameterNames: { Header: string; Query: string };
+}
+
+export interface OperationInfo {
+  Id: string;
+  Method: string;
+  Name: string;
+  UrlTemplate: string;
+}
+
+export interface ProductInfo {
+  Id: string;
+  Name: string;
+  State: string;
+  SubscriptionRequired: boolean;
+  ApprovalRequired: boolean;
+  SubscriptionLimit: number | null;
+}
+
+export interface UserInfo {
+  Id: string;
+  Email: string;
+  FirstName: string;
+  LastName: string;
+}
+
+export interface DeploymentInfo {
+  GatewayId: string;
+  Region: string;
+  ServiceName: string;
+  ServiceId: string;
+}
+
+/** Token usage of one model call, as charged by token limits and emitted as token metrics. */
+export interface LlmUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedPromptTokens?: number;
+  /** True when the counts were estimated (streaming without a usage chunk, or no usage in the response). */
+  estimated: boolean;
+}
+
+export interface UsageObservation {
+  streaming: boolean;
+  usage: Promise<LlmUsage | undefined>;
+}
+
+/** The request as the policy pipeline sees and changes it. */
+export interface GatewayRequestState {
+  method: string;
+  /** The URL the client called (immutable: `context.Request.OriginalUrl`). */
+  originalUrl: URL;
+  /** The URL as rewritten so far (`context.Request.Url`). */
+  url: URL;
+  headers: HeaderBag;
+  /** Buffered request body (null when none). */
+  body: Uint8Array | null;
+  /** Set when an expression consumed the body without preserveContent: the backend then receives no body. */
+  bodyConsumed: boolean;
+  ipAddress: string;
+  matchedParameters: Record<string, string>;
+  /** Path below the API path, e.g. `/deployments/gpt-4.1-mini/chat/completions` (sent to the backend). */
+  operationPath: string;
+}
+
+export interface BackendTarget {
+  backendId?: string;
+  baseUrl?: string;
+}
+
+/** Per-request state shared by the executor and the policies. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly timestamp: number;
+  readonly services: EngineServices;
+  request: GatewayRequestState;
+  response: GatewayResponse | undefined;
+  readonly variables: VariableBag;
+  subscription: SubscriptionInfo | null;
+  api: ApiInfo;
+  operation: OperationInfo;
+  product: ProductInfo | null;
+  user: UserInfo | null;
+  deployment: DeploymentInfo;
+  lastError: LastError | null;
+  backend: BackendTarget;
+  /** Set by forward-request: the backend's response arrived. */
+  forwarded: boolean;
+  /** Token usage of the backend response (set by forward-request). For streams it settles when the stream ends. */
+  llmUsage: UsageObservation | undefined;
+  /** True while return-response children run: set-header/set-body/set-status then target the new response. */
+  buildingResponse: boolean;
+  /** Prompt-token estimate for this request, computed at most once. */
+  promptEstimate(): number;
+  /** Callbacks run right after the backend responded (before outbound policies). */
+  readonly afterBackend: Array<(ctx: RequestContext) => void | Promise<void>>;
+  /** Keys already charged by a token-limit policy in this request (one charge per key). */
+  readonly chargedKeys: Set<string>;
+  /** The C# `context` object given to policy expressions (built lazily). */
+  expressionContext(): unknown;
+  /** The step currently running (for LastError). */
+  currentStep: PolicyStep | undefined;
+  readonly warnings: string[];
+}
+
+/** Sends the request to a backend; wired by the gateway (in-process mock models or real HTTP). */
+export interface Forwarder {
+  forward(ctx: RequestContext, options: ForwardOptions): Promise<GatewayResponse>;
+}
+
+export interface ForwardOptions {
+  timeoutMs: number;
+  followRedirects: boolean;
+  bufferResponse: boolean;
+  signal?: AbortSignal;
+}
+
+/** Prompt/completion token estimation (the gateway wires the real tokenizer in). */
+export interface TokenEstimator {
+  estimatePromptTokens(body: unknown, request: { operationPath: string; deployment?: string }): number;
+  estimateTextTokens(text: string, model?: string): number;
+}
+
+export interface MetricSample {
+  timestamp: number;
+  name: string;
+  value: number;
+  namespace: string;
+  dimensions: Record<string, string>;
+  estimated?: boolean;
+  operationId?: string;
+  operationName?: string;
+  clientIp?: string;
+}
+
+/** Where emit-metric policies send samples (the App Insights store). */
+export interface MetricSink {
+  emit(sample: MetricSample): void;
+}
+
+export interface BackendDefinition {
+  id: string;
+  url: string;
+  /** Extra information for the forwarder (e.g. managed identity resource, mock wiring). */
+  [key: string]: unknown;
+}
+
+export interface EngineServices {
+  clock: Clock;
+  counters: CounterStore;
+  forwarder: Forwarder;
+  estimator: TokenEstimator;
+  metrics: MetricSink;
+  backends: ReadonlyMap<string, BackendDefinition>;
+  /** Gateway identity used in counter keys and default dimensions. */
+  gatewayId: string;
+  options: EngineOptions;
+}
+
+export interface EngineOptions {
+  /** Reject unknown policies at load (default true); false = skip them with a warning. */
+  strict: boolean;
+  /** Token-limit TPM algorithm: classic tiers use a sliding window, v2 tiers a token bucket. */
+  tokenLimitAlgorithm: 'sliding-window' | 'token-bucket';
+  /** Maximum custom dimensions on metric policies (APIM: 5). */
+  maxCustomDimensions: number;
+  /** First day of a Weekly token quota period (APIM does not document it). */
+  weekStartsOn: 'monday' | 'sunday';
+  /** Use the streamed usage chunk when present instead of estimating streamed completions. */
+  useStreamedUsage: boolean;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  strict: true,
+  tokenLimitAlgorithm: 'sliding-window',
+  maxCustomDimensions: 5,
+  weekStartsOn: 'monday',
+  useStreamedUsage: true,
+};

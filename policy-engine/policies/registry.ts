@@ -1,0 +1,37 @@
+import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
+import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
+import { choose } from './choose.js';
+import type { PolicyDefinition } from './define.js';
+import { emitMetric } from './emit-metric.js';
+import { forwardRequest } from './forward-request.js';
+import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
+import { llmTokenLimit } from './llm-token-limit.js';
+import { returnResponse } from './return-response.js';
+import { setBackendService } from './set-backend-service.js';
+import { setBody } from './set-body.js';
+import { setHeader } from './set-header.js';
+import { setStatus } from './set-status.js';
+import { setVariable } from './set-variable.js';
+
+/** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
+export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  azureOpenAIEmitTokenMetric,
+  azureOpenAITokenLimit,
+  choose,
+  emitMetric,
+  forwardRequest,
+  llmEmitTokenMetric,
+  llmTokenLimit,
+  returnResponse,
+  setBackendService,
+  setBody,
+  setHeader,
+  setStatus,
+  setVariable,
+];
+
+const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
+
+export function getPolicyDefinition(name: string): PolicyDefinition | undefined {
+  return BY_NAME.get(name);
+}

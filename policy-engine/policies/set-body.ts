@@ -1,0 +1,38 @@
+import { definePolicy } from './define.js';
+import { ensureResponse } from './set-status.js';
+
+const encoder = new TextEncoder();
+
+/** `<set-body>text | @(expr)</set-body>`: the request body in inbound/backend, the response body in outbound/on-error. */
+export const setBody = definePolicy({
+  name: 'set-body',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  attributes: {
+    template: { kind: 'enum', values: ['liquid', 'none'], expressions: false },
+    'xsi-nil': { kind: 'enum', values: ['blank', 'null'], expressions: false },
+    'parse-date': { kind: 'bool', expressions: false },
+  },
+  compile(node, env) {
+    const template = node.attributes.find((a) => a.name === 'template');
+    if (template && template.value.toLowerCase() === 'liquid') {
+      env.report('PolInvalidAttributeValue', template.valueSpan, [node.name, 'template', template.value, 'liquid templates are not emulated']);
+      return undefined;
+    }
+    const text = env.text(node, { trim: false }) ?? { isExpression: false, constant: '', get: () => '' };
+    const targetsResponse = env.section === 'outbound' || env.section === 'on-error';
+    return {
+      run(ctx) {
+        const bytes = encoder.encode(text.get(ctx));
+        if (targetsResponse || ctx.buildingResponse) {
+          const response = ensureResponse(ctx);
+          response.body = { kind: 'bytes', bytes };
+          response.headers.delete('content-length');
+        } else {
+          ctx.request.body = bytes;
+          ctx.request.bodyConsumed = false;
+          ctx.request.headers.delete('content-length');
+        }
+      },
+    };
+  },
+});
