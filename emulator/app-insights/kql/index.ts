@@ -1,0 +1,42 @@
+/**
+ * @module KQL engine: Kusto Query Language → one SQLite statement (CTE chain) + JS UDFs.
+ * Front end: hand-written scanner/parser/binder (see docs/design/kql-front-end.md); Microsoft's
+ * Kusto.Language is the test oracle for result names and types.
+ */
+import type { Database } from 'better-sqlite3';
+import { encodeRows } from './encode.js';
+import { KqlError } from './errors.js';
+import { parseKql } from './parser.js';
+import { translateQuery } from './translate.js';
+import type { CompiledKql, KqlColumn, KqlCompileOptions } from './types.js';
+
+export type { CompiledKql, KqlColumn, KqlCompileOptions, KqlTable, KqlType } from './types.js';
+export { KqlError, KQL_DIAGNOSTICS } from './errors.js';
+export { registerKqlFunctions } from './udfs.js';
+export { encodeValue, encodeRows } from './encode.js';
+export { parseKql } from './parser.js';
+
+/** Parses, binds and lowers `query` to SQL. Throws KqlError (syntax SYN0002 / semantic SEM…). */
+export function compileKql(query: string, options: KqlCompileOptions): CompiledKql {
+  if (typeof query !== 'string') {
+    throw new KqlError({ kind: 'syntax', code: 'SYN0002', message: "Query could not be parsed at '' on line [1,0]", line: 1, pos: 0, offset: 0, token: '' });
+  }
+  return translateQuery(query, parseKql(query), options);
+}
+
+/**
+ * Compiles and runs `query`; rows come back encoded for the wire. Needs `registerKqlFunctions(db)`
+ * once per connection. SQLite runtime failures (e.g. a malformed JSON value) surface as a semantic KqlError.
+ */
+export function executeKql(db: Database, query: string, options: KqlCompileOptions): { columns: KqlColumn[]; rows: unknown[][] } {
+  const compiled = compileKql(query, options);
+  let raw: unknown[][];
+  try {
+    raw = db.prepare(compiled.sql).raw(true).all(...compiled.params) as unknown[][];
+  } catch (err) {
+    if (err instanceof KqlError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new KqlError({ kind: 'semantic', code: 'SEM0150', message: `Query execution failed: ${message}`, line: 1, pos: 0, offset: 0 });
+  }
+  return { columns: compiled.columns, rows: encodeRows(compiled.columns, raw) };
+}

@@ -1,0 +1,948 @@
+/**
+ * Binder + lowering: walks the syntax tree with the table schemas, resolves names, infers Kusto result
+ * names and types, and emits one SQLite statement as a chain of CTEs (one per pipeline stage).
+ *
+ * Every CTE exposes generated aliases `c0…cn` (plus `_o`, a serial row order, once the rows are
+ * ordered); Kusto names live only in the binder, so no query text ever reaches the SQL as an identifier.
+ */
+import type {
+  BetweenExpr, BinaryExpr, CallExpr, DatatableSource, Expr, InExpr, JoinOp, MemberExpr, MvExpandOp, NamedExpr, NameExpr,
+  Operator, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
+} from './ast.js';
+import { createKqlError } from './errors.js';
+import type { KqlDiagnosticName, KqlError } from './errors.js';
+import { AGGREGATE_FUNCTIONS, MULTI_COLUMN_AGGREGATES, SCALAR_FUNCTIONS, UNSUPPORTED_FUNCTIONS } from './functions.js';
+import type { FunctionContext } from './functions.js';
+import { dynamicScalarSql, finalizeSql, INTEGER_TYPES, isNumeric, param, quoteIdent, toJsonSql, toStringSql } from './sql.js';
+import type { Bound, ParamSink } from './sql.js';
+import type { CompiledKql, KqlColumn, KqlCompileOptions, KqlTable, KqlType } from './types.js';
+
+interface Col {
+  name: string;
+  type: KqlType;
+  /** Alias inside its CTE (`c3`). */
+  sql: string;
+}
+
+interface Rel {
+  cte: string;
+  cols: Col[];
+  /** Rows carry `_o` (serial order). */
+  ordered: boolean;
+}
+
+interface Scope {
+  cols: Col[];
+  qualifier?: string;
+  ordered: boolean;
+}
+
+interface ExprContext {
+  op: string;
+  aggregates: boolean;
+}
+
+type LetBinding = { kind: 'scalar'; expr: Expr } | { kind: 'tabular'; rel: Rel };
+
+const EMPTY_SCOPE: Scope = { cols: [], ordered: false };
+const RANGE_ROW_LIMIT = 10_000_000;
+
+/** Kusto column names and types of each comparison-level string operator → SQL builder. */
+const STRING_OPERATORS: Record<string, { udf: string; negated: boolean }> = {};
+for (const base of ['contains', 'has', 'hasprefix', 'hassuffix', 'startswith', 'endswith']) {
+  STRING_OPERATORS[base] = { udf: base, negated: false };
+  STRING_OPERATORS[`!${base}`] = { udf: base, negated: true };
+  STRING_OPERATORS[`${base}_cs`] = { udf: `${base}_cs`, negated: false };
+  STRING_OPERATORS[`!${base}_cs`] = { udf: `${base}_cs`, negated: true };
+}
+
+export function translateQuery(text: string, query: QueryNode, options: KqlCompileOptions): CompiledKql {
+  const t = new Translator(text, options);
+  return t.translate(query);
+}
+
+class Translator {
+  private readonly sink: ParamSink = { params: [] };
+  private readonly ctes: string[] = [];
+  private readonly tables = new Map<string, KqlTable>();
+  private readonly tableRels = new Map<string, Rel>();
+  private readonly lets = new Map<string, LetBinding>();
+  private render: Record<string, unknown> | undefined;
+  private recursive = false;
+
+  constructor(private readonly text: string, private readonly options: KqlCompileOptions) {
+    for (const table of options.tables) this.tables.set(table.name, table);
+  }
+
+  // ----- errors and params -----
+
+  private fail(name: KqlDiagnosticName, offset: number, args: ReadonlyArray<string | number>, token?: string): never {
+    throw createKqlError(this.text, name, offset, args, token) as KqlError;
+  }
+
+  private param(value: unknown, type?: KqlType): string {
+    return param(this.sink, value, type);
+  }
+
+  private emit(select: string): string {
+    const name = `s${this.ctes.length + 1}`;
+    this.ctes.push(`${name} AS (${select})`);
+    return name;
+  }
+
+  /** Emits `SELECT items… [, _o] FROM from …` and returns the new relation. */
+  private emitRel(items: Array<{ name: string; type: KqlType; sql: string }>, from: string, opts: { where?: string; groupBy?: string; orderBy?: string; limit?: string; order?: string; distinct?: boolean } = {}): Rel {
+    const cols: Col[] = items.map((it, i) => ({ name: it.name, type: it.type, sql: `c${i}` }));
+    const list = items.map((it, i) => `${it.sql} AS c${i}`);
+    if (opts.order !== undefined) list.push(`${opts.order} AS _o`);
+    let sql = `SELECT ${opts.distinct ? 'DISTINCT ' : ''}${list.length ? list.join(', ') : 'NULL AS _empty'} FROM ${from}`;
+    if (opts.where) sql += ` WHERE ${opts.where}`;
+    if (opts.groupBy) sql += ` GROUP BY ${opts.groupBy}`;
+    if (opts.orderBy) sql += ` ORDER BY ${opts.orderBy}`;
+    if (opts.limit) sql += ` LIMIT ${opts.limit}`;
+    return { cte: this.emit(sql), cols, ordered: opts.order !== undefined };
+  }
+
+  private scopeOf(rel: Rel, qualifier?: string): Scope {
+    const scope: Scope = { cols: rel.cols, ordered: rel.ordered };
+    if (qualifier) scope.qualifier = qualifier;
+    return scope;
+  }
+
+  private ref(scope: Scope, col: Col): string {
+    return scope.qualifier ? `${scope.qualifier}.${col.sql}` : col.sql;
+  }
+
+  // ----- query -----
+
+  translate(query: QueryNode): CompiledKql {
+    let result: Rel | undefined;
+    for (const stmt of query.statements) {
+      if (stmt.kind === 'let') {
+        const binding = this.bindLet(stmt.value);
+        this.lets.set(stmt.name, binding);
+        continue;
+      }
+      if (result) this.fail('Query', stmt.start, ['Only one tabular expression statement per query is supported by this emulator']);
+      result = this.pipeline(stmt.pipeline, true);
+    }
+    if (!result) this.fail('NotTabular', query.end, []);
+    const columns: KqlColumn[] = result.cols.map((c) => ({ name: c.name, type: c.type }));
+    const select = `SELECT ${result.cols.length ? result.cols.map((c) => c.sql).join(', ') : 'NULL'} FROM ${result.cte}${result.ordered ? ' ORDER BY _o' : ''}`;
+    const raw = `${this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(', ')} ` : ''}${select}`;
+    const { sql, params } = finalizeSql(raw, this.sink);
+    const compiled: CompiledKql = { sql, params, columns };
+    if (this.render) compiled.render = this.render;
+    return compiled;
+  }
+
+  private bindLet(value: Pipeline): LetBinding {
+    if (value.operators.length === 0 && value.source.kind === 'expr') {
+      const expr = value.source.expr;
+      if (expr.kind === 'name') {
+        const existing = this.lets.get(expr.name);
+        if (existing) return existing;
+        if (this.tables.has(expr.name)) return { kind: 'tabular', rel: this.tableRel(expr) };
+      }
+      if (expr.kind === 'tabular') return { kind: 'tabular', rel: this.pipeline(expr.pipeline, false) };
+      if (expr.kind !== 'call' || !(expr.name === 'datatable')) return { kind: 'scalar', expr };
+    }
+    return { kind: 'tabular', rel: this.pipeline(value, false) };
+  }
+
+  private pipeline(p: Pipeline, topLevel: boolean): Rel {
+    let rel = this.source(p.source, topLevel && p.operators.length === 0);
+    for (let i = 0; i < p.operators.length; i++) {
+      const op = p.operators[i]!;
+      if (op.kind === 'render' && topLevel && i !== p.operators.length - 1) {
+        this.fail('Query', op.start, ["'render' operator must be the last operator in the query"]);
+      }
+      rel = this.operator(rel, op, topLevel);
+    }
+    return rel;
+  }
+
+  private source(src: Source, _alone: boolean): Rel {
+    switch (src.kind) {
+      case 'expr': {
+        const e = src.expr;
+        if (e.kind === 'name') {
+          const binding = this.lets.get(e.name);
+          if (binding?.kind === 'tabular') return binding.rel;
+          if (binding?.kind === 'scalar') this.fail('NotTabular', e.start, []);
+          if (this.tables.has(e.name)) return this.tableRel(e);
+          return this.fail('UnresolvedTable', e.start, ['', e.name], e.name);
+        }
+        if (e.kind === 'tabular') return this.pipeline(e.pipeline, false);
+        if (e.kind === 'call' && (e.name === 'table' || e.name === 'view')) {
+          const arg = e.args[0];
+          if (e.name === 'table' && arg?.kind === 'literal' && typeof arg.value === 'string') {
+            return this.source({ kind: 'expr', expr: { kind: 'name', name: arg.value, bracketed: true, start: arg.start, end: arg.end }, start: src.start, end: src.end }, _alone);
+          }
+        }
+        if (e.kind === 'call' && !SCALAR_FUNCTIONS[e.name] && !AGGREGATE_FUNCTIONS[e.name]) {
+          if (UNSUPPORTED_FUNCTIONS.has(e.name) || e.name === 'app' || e.name === 'workspace' || e.name === 'resource' || e.name === 'cluster' || e.name === 'database' || e.name === 'externaldata') {
+            this.fail('FunctionNotSupported', e.start, [e.name], e.name);
+          }
+          this.fail('UnresolvedTable', e.start, ['', e.name], e.name);
+        }
+        return this.fail('NotTabular', e.start, []);
+      }
+      case 'paren':
+        return this.pipeline(src.pipeline, false);
+      case 'print': {
+        const items = src.items.map((it, i) => {
+          const b = this.bind(it.expr, EMPTY_SCOPE, { op: 'print', aggregates: false });
+          return { name: it.name ?? `print_${i}`, type: b.type, sql: b.sql };
+        });
+        return this.emitRel(uniqueNames(items), '(SELECT 1)');
+      }
+      case 'datatable':
+        return this.datatable(src);
+      case 'range':
+        return this.range(src);
+      case 'union-source':
+        return this.union(undefined, src.op);
+    }
+  }
+
+  private tableRel(e: NameExpr): Rel {
+    const cached = this.tableRels.get(e.name);
+    if (cached) return cached;
+    const table = this.tables.get(e.name)!;
+    const items = table.columns.map((c) => ({ name: c.name, type: c.type, sql: quoteIdent(c.name) }));
+    let where: string | undefined;
+    if (this.options.timespan && table.timeColumn) {
+      const tc = quoteIdent(table.timeColumn);
+      where = `${tc} >= ${this.param(this.options.timespan.startMs, 'datetime')} AND ${tc} < ${this.param(this.options.timespan.endMs, 'datetime')}`;
+    }
+    const rel = this.emitRel(items, quoteIdent(table.sqlName), where ? { where } : {});
+    this.tableRels.set(e.name, rel);
+    return rel;
+  }
+
+  private datatable(src: DatatableSource): Rel {
+    const n = src.columns.length;
+    if (n === 0 || src.values.length % n !== 0) this.fail('Query', src.start, [`datatable: expected a multiple of ${n} values, got ${src.values.length}`]);
+    const rows: string[] = [];
+    for (let r = 0; r < src.values.length / n; r++) {
+      const cells = src.columns.map((col, c) => {
+        const e = src.values[r * n + c]!;
+        const b = this.bind(e, EMPTY_SCOPE, { op: 'datatable', aggregates: false });
+        if (!b.constant) this.fail('ExpectedConstant', e.start, ['datatable', 'value']);
+        return this.convertLiteral(b, col.type, e.start);
+      });
+      rows.push(`SELECT ${r} AS _o, ${cells.map((s, i) => `${s} AS c${i}`).join(', ')}`);
+    }
+    const cte = this.emit(rows.length ? rows.join(' UNION ALL ') : `SELECT 0 AS _o, ${src.columns.map((_, i) => `NULL AS c${i}`).join(', ')} WHERE 0`);
+    return { cte, cols: src.columns.map((c, i) => ({ name: c.name, type: c.type, sql: `c${i}` })), ordered: true };
+  }
+
+  /** Brings a literal to a declared column type (datatable). */
+  private convertLiteral(b: Bound, type: KqlType, offset: number): string {
+    if (b.constant?.value === null) return 'NULL';
+    if (b.type === type) return b.sql;
+    if (isNumeric(type) && isNumeric(b.type)) return type === 'real' ? `CAST(${b.sql} AS REAL)` : b.sql;
+    if (type === 'dynamic') return toJsonSql(b);
+    if (type === 'string') return toStringSql(b);
+    return this.fail('ArgumentType', offset, ['datatable', 1, type, b.type]);
+  }
+
+  private range(src: RangeSource): Rel {
+    const ctx = { op: 'range', aggregates: false };
+    const from = this.bind(src.from, EMPTY_SCOPE, ctx);
+    const to = this.bind(src.to, EMPTY_SCOPE, ctx);
+    const step = this.bind(src.step, EMPTY_SCOPE, ctx);
+    this.recursive = true;
+    const name = `s${this.ctes.length + 1}`;
+    this.ctes.push(
+      `${name}(c0, _o) AS (SELECT ${from.sql}, 1 WHERE ${from.sql} <= ${to.sql} UNION ALL SELECT c0 + ${step.sql}, _o + 1 FROM ${name} WHERE c0 + ${step.sql} <= ${to.sql} AND _o < ${RANGE_ROW_LIMIT})`,
+    );
+    const type: KqlType = from.type === 'int' ? 'long' : from.type;
+    return { cte: name, cols: [{ name: src.column, type, sql: 'c0' }], ordered: true };
+  }
+
+  // ----- operators -----
+
+  private operator(rel: Rel, op: Operator, topLevel: boolean): Rel {
+    switch (op.kind) {
+      case 'where': {
+        const b = this.bind(op.predicate, this.scopeOf(rel), { op: 'where', aggregates: false });
+        if (b.type !== 'bool') this.fail('Query', op.predicate.start, [`'where' operator: the predicate must be a Boolean expression, got '${b.type}'`]);
+        return this.emitRel(passThrough(rel), rel.cte, { where: b.sql, ...keepOrder(rel) });
+      }
+      case 'project': {
+        const scope = this.scopeOf(rel);
+        const named = this.namedItems(op.items, scope, 'project');
+        return this.emitRel(uniqueNames(named), rel.cte, keepOrder(rel));
+      }
+      case 'extend':
+        return this.extend(rel, op.items, 'extend');
+      case 'project-away':
+      case 'project-keep': {
+        const matchers = op.names.map((n) => {
+          const m = wildcard(n.name);
+          if (!n.name.includes('*') && !rel.cols.some((c) => c.name === n.name)) this.fail('UnresolvedName', n.start, [op.kind, n.name], n.name);
+          return m;
+        });
+        const keep = rel.cols.filter((c) => matchers.some((m) => m(c.name)) === (op.kind === 'project-keep'));
+        return this.emitRel(keep.map((c) => ({ name: c.name, type: c.type, sql: c.sql })), rel.cte, keepOrder(rel));
+      }
+      case 'project-rename': {
+        const cols = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
+        for (const it of op.items) {
+          const col = cols.find((c) => c.name === it.old.name);
+          if (!col) this.fail('UnresolvedName', it.old.start, ['project-rename', it.old.name], it.old.name);
+          col.name = it.newName;
+        }
+        return this.emitRel(cols, rel.cte, keepOrder(rel));
+      }
+      case 'project-reorder': {
+        const first: Col[] = [];
+        for (const term of op.terms) {
+          const m = wildcard(term.name.name);
+          const hits = rel.cols.filter((c) => m(c.name) && !first.includes(c));
+          if (hits.length === 0 && !term.name.name.includes('*')) this.fail('UnresolvedName', term.name.start, ['project-reorder', term.name.name], term.name.name);
+          if (term.direction) hits.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) * (term.direction === 'desc' ? -1 : 1));
+          first.push(...hits);
+        }
+        const cols = [...first, ...rel.cols.filter((c) => !first.includes(c))];
+        return this.emitRel(cols.map((c) => ({ name: c.name, type: c.type, sql: c.sql })), rel.cte, keepOrder(rel));
+      }
+      case 'summarize':
+        return this.summarize(rel, op);
+      case 'sort':
+        return this.sort(rel, op.terms, 'sort');
+      case 'take': {
+        const n = this.bind(op.count, EMPTY_SCOPE, { op: 'take', aggregates: false });
+        if (!INTEGER_TYPES.has(n.type)) this.fail('ArgumentType', op.count.start, ['take', 1, 'an integer', n.type]);
+        return this.emitRel(passThrough(rel), rel.cte, { limit: n.sql, ...keepOrder(rel), ...(rel.ordered ? { orderBy: '_o' } : {}) });
+      }
+      case 'top': {
+        const n = this.bind(op.count, EMPTY_SCOPE, { op: 'top', aggregates: false });
+        if (!INTEGER_TYPES.has(n.type)) this.fail('ArgumentType', op.count.start, ['top', 1, 'an integer', n.type]);
+        const sorted = this.sort(rel, [op.term], 'top');
+        return this.emitRel(passThrough(sorted), sorted.cte, { limit: n.sql, order: '_o', orderBy: '_o' });
+      }
+      case 'count':
+        return this.emitRel([{ name: 'Count', type: 'long', sql: 'count(*)' }], rel.cte);
+      case 'distinct': {
+        if (op.star) return this.emitRel(passThrough(rel), rel.cte, { distinct: true });
+        const named = this.namedItems(op.items, this.scopeOf(rel), 'distinct');
+        return this.emitRel(uniqueNames(named), rel.cte, { distinct: true });
+      }
+      case 'join':
+        return this.join(rel, op);
+      case 'mv-expand':
+        return this.mvExpand(rel, op);
+      case 'render':
+        if (!topLevel) return rel;
+        this.render = { visualization: op.visualization, ...op.properties };
+        return rel;
+      case 'union':
+        return this.union(rel, op);
+      case 'as':
+        this.lets.set(op.name, { kind: 'tabular', rel });
+        return rel;
+      case 'serialize': {
+        const ordered = rel.ordered ? rel : this.emitRel(passThrough(rel), rel.cte, { order: 'ROW_NUMBER() OVER ()' });
+        return op.items.length ? this.extend(ordered, op.items, 'serialize') : ordered;
+      }
+      case 'getschema': {
+        const rows = rel.cols.map((c, i) => `SELECT ${this.param(c.name)} AS c0, ${i} AS c1, ${this.param(DATA_TYPES[c.type])} AS c2, '${c.type}' AS c3, ${i} AS _o`);
+        const cte = this.emit(rows.length ? rows.join(' UNION ALL ') : `SELECT NULL AS c0, NULL AS c1, NULL AS c2, NULL AS c3, 0 AS _o WHERE 0`);
+        return {
+          cte,
+          cols: [
+            { name: 'ColumnName', type: 'string', sql: 'c0' },
+            { name: 'ColumnOrdinal', type: 'long', sql: 'c1' },
+            { name: 'DataType', type: 'string', sql: 'c2' },
+            { name: 'ColumnType', type: 'string', sql: 'c3' },
+          ],
+          ordered: true,
+        };
+      }
+      case 'make-series':
+        return this.fail('OperatorNotSupported', op.start, ['make-series'], 'make-series');
+    }
+  }
+
+  private namedItems(items: NamedExpr[], scope: Scope, opName: string): Array<{ name: string; type: KqlType; sql: string }> {
+    let counter = 1;
+    return items.map((it) => {
+      if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
+      if (it.expr.kind === 'star') this.fail('FeatureNotSupported', it.start, [`'*' in '${opName}'`]);
+      const b = this.bind(it.expr, scope, { op: opName, aggregates: false });
+      const name = it.name ?? deriveName(it.expr) ?? `Column${counter++}`;
+      return { name, type: b.type, sql: b.sql };
+    });
+  }
+
+  private extend(rel: Rel, items: NamedExpr[], opName: string): Rel {
+    const scope = this.scopeOf(rel);
+    const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
+    let counter = 1;
+    for (const it of items) {
+      if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
+      const b = this.bind(it.expr, scope, { op: opName, aggregates: false });
+      const explicit = it.name ?? deriveName(it.expr);
+      if (explicit !== undefined) {
+        const existing = out.find((c) => c.name === explicit);
+        if (existing) {
+          existing.type = b.type;
+          existing.sql = b.sql;
+        } else {
+          out.push({ name: explicit, type: b.type, sql: b.sql });
+        }
+      } else {
+        out.push({ name: makeUnique(`Column${counter++}`, new Set(out.map((c) => c.name))), type: b.type, sql: b.sql });
+      }
+    }
+    return this.emitRel(out, rel.cte, keepOrder(rel));
+  }
+
+  private sort(rel: Rel, terms: SortTerm[], opName: string): Rel {
+    const scope = this.scopeOf(rel);
+    const parts = terms.map((t) => {
+      const b = this.bind(t.expr, scope, { op: opName, aggregates: false });
+      const dir = t.direction ?? 'desc';
+      const nulls = t.nulls ?? (dir === 'asc' ? 'first' : 'last');
+      const key = b.type === 'dynamic' ? dynamicScalarSql(b.sql) : b.sql;
+      return `${key} ${dir.toUpperCase()} NULLS ${nulls.toUpperCase()}`;
+    });
+    if (rel.ordered) parts.push('_o');
+    return this.emitRel(passThrough(rel), rel.cte, { order: `ROW_NUMBER() OVER (ORDER BY ${parts.join(', ')})` });
+  }
+
+  private summarize(rel: Rel, op: SummarizeOp): Rel {
+    const scope = this.scopeOf(rel);
+    let counter = 1;
+    const keys = op.by.map((it) => {
+      if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
+      const b = this.bind(it.expr, scope, { op: 'summarize', aggregates: false });
+      return { name: it.name ?? deriveName(it.expr) ?? `Column${counter++}`, type: b.type, sql: b.sql };
+    });
+    const keyNames = new Set(keys.map((k) => k.name));
+    const aggs: Array<{ name: string; type: KqlType; sql: string }> = [];
+    let from = rel.cte;
+    let argIndex = 0;
+    for (const it of op.aggregates) {
+      const e = it.expr;
+      if (e.kind === 'call' && MULTI_COLUMN_AGGREGATES.has(e.name)) {
+        if (e.name === 'percentiles') {
+          if (e.args.length < 2) this.fail('ArgumentCount', e.start, ['percentiles', 'at least 2']);
+          const x = this.bind(e.args[0]!, scope, { op: 'summarize', aggregates: false });
+          const xName = deriveName(e.args[0]!) ?? '';
+          e.args.slice(1).forEach((pe, i) => {
+            const p = this.bind(pe, EMPTY_SCOPE, { op: 'summarize', aggregates: false });
+            const def = AGGREGATE_FUNCTIONS['percentile']!;
+            const res = def.bind([x, p], this.fnContext('percentiles', e, scope));
+            const pv = p.constant?.value as number;
+            aggs.push({ name: it.names?.[i] ?? `percentile_${xName}_${formatPercentileName(pv)}`, type: res.type, sql: res.sql });
+          });
+          continue;
+        }
+        // arg_max / arg_min: rank rows per group in a window stage, then pick the top-ranked row's values.
+        if (e.args.length < 2) this.fail('ArgumentCount', e.start, [e.name, 'at least 2']);
+        const by = this.bind(e.args[0]!, scope, { op: 'summarize', aggregates: false });
+        if (by.type === 'dynamic' || by.type === 'guid') this.fail('ArgumentType', e.args[0]!.start, [e.name, 1, 'an orderable value', by.type]);
+        const rank = `_r${argIndex++}`;
+        const partition = keys.length ? `PARTITION BY ${keys.map((k) => k.sql).join(', ')} ` : '';
+        const dir = e.name === 'arg_max' ? 'DESC' : 'ASC';
+        const list = [...rel.cols.map((c) => c.sql), ...(rel.ordered ? ['_o'] : []), ...Array.from({ length: argIndex - 1 }, (_, i) => `_r${i}`)];
+        from = this.emit(`SELECT ${list.join(', ')}, ROW_NUMBER() OVER (${partition}ORDER BY ${by.sql} ${dir} NULLS LAST) AS ${rank} FROM ${from}`);
+        const outs: Array<{ name: string; type: KqlType; sql: string }> = [];
+        const byName = deriveName(e.args[0]!) ?? `${e.name === 'arg_max' ? 'max' : 'min'}_`;
+        outs.push({ name: byName, type: by.type, sql: by.sql });
+        for (const a of e.args.slice(1)) {
+          if (a.kind === 'star') {
+            for (const c of rel.cols) {
+              if (c.name === byName || keyNames.has(c.name) || (e.args[0]!.kind === 'name' && c.sql === by.sql)) continue;
+              outs.push({ name: c.name, type: c.type, sql: c.sql });
+            }
+          } else {
+            const b = this.bind(a, scope, { op: 'summarize', aggregates: false });
+            outs.push({ name: deriveName(a) ?? `Column${counter++}`, type: b.type, sql: b.sql });
+          }
+        }
+        outs.forEach((o, i) => aggs.push({ name: it.names?.[i] ?? (i === 0 && it.name ? it.name : o.name), type: o.type, sql: `max(CASE WHEN ${rank} = 1 THEN ${o.sql} END)` }));
+        continue;
+      }
+      if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
+      const b = this.bind(e, scope, { op: 'summarize', aggregates: true });
+      if (!b.aggregate) this.fail('NotAggregate', e.start, [this.text.slice(e.start, e.end)]);
+      aggs.push({ name: it.name ?? deriveName(e) ?? `Column${counter++}`, type: b.type, sql: b.sql });
+    }
+    const items = uniqueNames([...keys, ...aggs]);
+    const groupBy = keys.length ? keys.map((_, i) => String(i + 1)).join(', ') : undefined;
+    return this.emitRel(items, from, groupBy ? { groupBy } : {});
+  }
+
+  private join(left: Rel, op: JoinOp): Rel {
+    const kind = op.joinKind;
+    const kinds = ['inner', 'innerunique', 'leftouter', 'rightouter', 'fullouter', 'leftanti', 'leftsemi', 'rightanti', 'rightsemi', 'leftantisemi', 'rightantisemi', 'anti', 'semi'];
+    if (!kinds.includes(kind)) this.fail('JoinKey', op.kindStart, [`unknown join kind '${kind}'`], kind);
+    const right = this.pipeline(op.right, false);
+    const ls = this.scopeOf(left, 'l');
+    const rs = this.scopeOf(right, 'r');
+    const conds: string[] = [];
+    const leftKeys: string[] = [];
+    for (const k of op.on) {
+      const lb = this.joinSide(k.left, ls, rs, 'left', k.start);
+      const rb = this.joinSide(k.right, ls, rs, 'right', k.start);
+      const lsql = lb.type === 'dynamic' && rb.type !== 'dynamic' ? dynamicScalarSql(lb.sql) : lb.sql;
+      const rsql = rb.type === 'dynamic' && lb.type !== 'dynamic' ? dynamicScalarSql(rb.sql) : rb.sql;
+      conds.push(`${lsql} = ${rsql}`);
+      leftKeys.push(lsql.replace(/^l\./, ''));
+    }
+    const on = conds.join(' AND ');
+    const pick = (scope: Scope, rel: Rel) => rel.cols.map((c) => ({ name: c.name, type: c.type, sql: this.ref(scope, c) }));
+    const normalized = kind === 'anti' || kind === 'leftantisemi' ? 'leftanti' : kind === 'semi' ? 'leftsemi' : kind === 'rightantisemi' ? 'rightanti' : kind;
+    switch (normalized) {
+      case 'leftanti':
+      case 'leftsemi':
+        return this.emitRel(pick(ls, left), `${left.cte} l`, { where: `${normalized === 'leftanti' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${right.cte} r WHERE ${on})` });
+      case 'rightanti':
+      case 'rightsemi':
+        return this.emitRel(pick(rs, right), `${right.cte} r`, { where: `${normalized === 'rightanti' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${left.cte} l WHERE ${on})` });
+    }
+    let leftFrom = left.cte;
+    if (normalized === 'innerunique') {
+      // Kusto keeps one left row per join key before joining.
+      const list = [...left.cols.map((c) => c.sql)];
+      const ranked = this.emit(`SELECT ${list.join(', ')}, ROW_NUMBER() OVER (PARTITION BY ${leftKeys.join(', ')}) AS _u FROM ${left.cte}`);
+      leftFrom = this.emit(`SELECT ${list.join(', ')} FROM ${ranked} WHERE _u = 1`);
+    }
+    const sqlKind = normalized === 'leftouter' ? 'LEFT JOIN' : normalized === 'rightouter' ? 'RIGHT JOIN' : normalized === 'fullouter' ? 'FULL JOIN' : 'JOIN';
+    const items = [...pick(ls, left), ...pick(rs, right)];
+    return this.emitRel(uniqueNames(items), `${leftFrom} l ${sqlKind} ${right.cte} r ON ${on}`);
+  }
+
+  private joinSide(e: Expr, ls: Scope, rs: Scope, side: 'left' | 'right', keyStart: number): Bound {
+    const ctx = { op: 'join', aggregates: false };
+    if (e.kind === 'member' && e.dotted && e.target.kind === 'name' && (e.target.name === '$left' || e.target.name === '$right')) {
+      const key = e.index.kind === 'literal' ? String(e.index.value) : '';
+      const scope = e.target.name === '$left' ? ls : rs;
+      return this.bind({ kind: 'name', name: key, bracketed: false, start: e.index.start, end: e.index.end }, scope, ctx);
+    }
+    if (e.kind === 'name') return this.bind(e, side === 'left' ? ls : rs, ctx);
+    return this.fail('JoinKey', keyStart, ["join attributes must be column names or '$left.A == $right.B' equalities"]);
+  }
+
+  private mvExpand(rel: Rel, op: MvExpandOp): Rel {
+    if (op.limit) this.fail('FeatureNotSupported', op.limit.start, ["'mv-expand … limit'"]);
+    if (op.items.length !== 1) this.fail('FeatureNotSupported', op.items[1]!.start, ["'mv-expand' of several columns at once"]);
+    const item = op.items[0]!;
+    // Expressions refer to the input row through alias t.
+    const scope = this.scopeOf(rel, 't');
+    const b = this.bind(item.expr, scope, { op: 'mv-expand', aggregates: false });
+    if (b.type !== 'dynamic') this.fail('ArgumentType', item.expr.start, ['mv-expand', 1, 'a dynamic value', b.type]);
+    const x = b.sql;
+    const elemJson =
+      "(CASE je.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' WHEN 'object' THEN je.value WHEN 'array' THEN je.value WHEN 'text' THEN json_quote(je.value) ELSE CAST(je.value AS TEXT) END)";
+    const elem = `(CASE WHEN json_type(${x}) = 'object' THEN json_object(je.key, json(${elemJson})) ELSE ${elemJson} END)`;
+    let value: Bound = { sql: elem, type: 'dynamic' };
+    if (item.toType && item.toType !== 'dynamic') {
+      const conv = { string: 'tostring', int: 'toint', long: 'tolong', real: 'todouble', decimal: 'todouble', bool: 'tobool', datetime: 'todatetime', timespan: 'totimespan', guid: 'toguid' }[item.toType];
+      const res = SCALAR_FUNCTIONS[conv]!.bind([value], this.fnContext(conv, item.expr, scope));
+      value = { sql: res.sql, type: item.toType };
+    }
+    const name = item.name ?? deriveName(item.expr) ?? 'Column1';
+    const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: `t.${c.sql}` }));
+    const existing = out.find((c) => c.name === name);
+    if (existing) {
+      existing.sql = value.sql;
+      existing.type = value.type;
+    } else {
+      out.push({ name, type: value.type, sql: value.sql });
+    }
+    const source = `(CASE WHEN ${x} IS NULL THEN '[]' WHEN json_type(${x}) IN ('array', 'object') THEN ${x} ELSE json_array(json(${x})) END)`;
+    const from = `${rel.cte} t, json_each(${source}) je`;
+    return this.emitRel(out, from, rel.ordered ? { order: 'ROW_NUMBER() OVER (ORDER BY t._o, je.id)' } : {});
+  }
+
+  private union(first: Rel | undefined, op: UnionOp): Rel {
+    const inputs: Array<{ rel: Rel; label: string }> = [];
+    if (first) inputs.push({ rel: first, label: 'union_arg0' });
+    op.tables.forEach((p, i) => {
+      const label = p.operators.length === 0 && p.source.kind === 'expr' && p.source.expr.kind === 'name' ? p.source.expr.name : `union_arg${inputs.length + i - (first ? 0 : 0)}`;
+      inputs.push({ rel: this.pipeline(p, false), label });
+    });
+    // Outer union by name; same name with different types → name_type columns.
+    const typesByName = new Map<string, Set<KqlType>>();
+    for (const { rel } of inputs) for (const c of rel.cols) (typesByName.get(c.name) ?? typesByName.set(c.name, new Set()).get(c.name)!).add(c.type);
+    const outCols: Array<{ name: string; type: KqlType; src: string }> = [];
+    for (const { rel } of inputs) {
+      for (const c of rel.cols) {
+        const name = typesByName.get(c.name)!.size > 1 ? `${c.name}_${c.type}` : c.name;
+        if (!outCols.some((o) => o.name === name)) outCols.push({ name, type: c.type, src: c.name });
+      }
+    }
+    const header = op.withSource ? [{ name: op.withSource, type: 'string' as KqlType, src: '' }] : [];
+    const all = [...header, ...outCols];
+    const selects = inputs.map(({ rel, label }) => {
+      const list = all.map((o, i) => {
+        if (i < header.length) return `${this.param(label)} AS c${i}`;
+        const c = rel.cols.find((x) => x.name === o.src && x.type === o.type);
+        return `${c ? c.sql : o.type === 'string' ? "''" : 'NULL'} AS c${i}`;
+      });
+      return `SELECT ${list.join(', ')} FROM ${rel.cte}`;
+    });
+    const cte = this.emit(selects.join(' UNION ALL '));
+    return { cte, cols: all.map((o, i) => ({ name: o.name, type: o.type, sql: `c${i}` })), ordered: false };
+  }
+
+  // ----- expressions -----
+
+  private fnContext(fnName: string, call: Expr, scope: Scope): FunctionContext {
+    const args = call.kind === 'call' ? call.args : [];
+    return {
+      param: (v, t) => this.param(v, t),
+      fail: (name, a, argIndex) => this.fail(name, argIndex !== undefined && args[argIndex] ? args[argIndex]!.start : call.start, a),
+      nowMs: this.options.nowMs,
+      orderSql: scope.ordered ? (scope.qualifier ? `${scope.qualifier}._o` : '_o') : undefined,
+      fnName,
+    };
+  }
+
+  bind(e: Expr, scope: Scope, ctx: ExprContext): Bound {
+    switch (e.kind) {
+      case 'literal':
+        return this.literal(e.type, e.value);
+      case 'name':
+        return this.name(e, scope, ctx);
+      case 'unary': {
+        const b = this.bind(e.operand, scope, ctx);
+        if (!isNumeric(b.type) && b.type !== 'timespan') this.fail('OperandTypes', e.start, [e.op, b.type, b.type]);
+        const type: KqlType = b.type === 'int' ? 'long' : b.type;
+        return withAgg({ sql: e.op === '-' ? `(- ${b.sql})` : b.sql, type }, b);
+      }
+      case 'binary':
+        return this.binary(e, scope, ctx);
+      case 'in':
+        return this.inExpr(e, scope, ctx);
+      case 'between':
+        return this.between(e, scope, ctx);
+      case 'member':
+        return this.member(e, scope, ctx);
+      case 'call':
+        return this.call(e, scope, ctx);
+      case 'star':
+        return this.fail('Query', e.start, ["'*' is not allowed here"]);
+      case 'tabular':
+        return this.fail('Query', e.start, ['A tabular expression is not allowed here; use toscalar()']);
+    }
+  }
+
+  private literal(type: KqlType, value: string | number | boolean | null): Bound {
+    if (value === null) return { sql: 'NULL', type, constant: { value: null } };
+    return { sql: this.param(value, type), type, constant: { value } };
+  }
+
+  private name(e: NameExpr, scope: Scope, ctx: ExprContext): Bound {
+    const col = scope.cols.find((c) => c.name === e.name);
+    if (col) return { sql: this.ref(scope, col), type: col.type };
+    const binding = this.lets.get(e.name);
+    if (binding?.kind === 'scalar') return this.bind(binding.expr, EMPTY_SCOPE, ctx);
+    if (binding?.kind === 'tabular' || this.tables.has(e.name)) this.fail('Query', e.start, [`'${ctx.op}' operator: '${e.name}' is a tabular expression and cannot be used as a scalar value`]);
+    return this.fail('UnresolvedName', e.start, [ctx.op, e.name], e.name);
+  }
+
+  private binary(e: BinaryExpr, scope: Scope, ctx: ExprContext): Bound {
+    const l = this.bind(e.left, scope, ctx);
+    const r = this.bind(e.right, scope, ctx);
+    const agg = (b: Bound) => withAgg(withAgg(b, l), r);
+    const op = e.op;
+    if (op === 'and' || op === 'or') {
+      for (const [b, x] of [[l, e.left], [r, e.right]] as const) if (b.type !== 'bool') this.fail('OperandTypes', x.start, [op, l.type, r.type]);
+      return agg({ sql: `(${l.sql} ${op.toUpperCase()} ${r.sql})`, type: 'bool' });
+    }
+    if (op === '+' || op === '-' || op === '*' || op === '/' || op === '%') return agg(this.arithmetic(op, l, r, e));
+    if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=') {
+      const [ls, rs] = comparable(l, r);
+      const sqlOp = op === '==' ? '=' : op === '!=' ? '<>' : op;
+      if (!compatible(l.type, r.type)) this.fail('OperandTypes', e.opStart, [op, l.type, r.type]);
+      return agg({ sql: `(${ls} ${sqlOp} ${rs})`, type: 'bool' });
+    }
+    if (op === '=~' || op === '!~') {
+      const rhs = r.constant && typeof r.constant.value === 'string' ? this.param(r.constant.value.toLowerCase()) : `kql_lower(${toStr(r)})`;
+      return agg({ sql: `(kql_lower(${toStr(l)}) ${op === '=~' ? '=' : '<>'} ${rhs})`, type: 'bool' });
+    }
+    if (op === 'matches regex') return agg({ sql: `kql_matches(${toStr(l)}, ${toStr(r)})`, type: 'bool' });
+    const sop = STRING_OPERATORS[op];
+    if (sop) {
+      const sql = `kql_strop('${sop.udf}', ${toStr(l)}, ${toStr(r)})`;
+      return agg({ sql: sop.negated ? `(NOT ${sql})` : sql, type: 'bool' });
+    }
+    return this.fail('FeatureNotSupported', e.opStart, [`The '${op}' operator`]);
+  }
+
+  private arithmetic(op: string, l: Bound, r: Bound, e: BinaryExpr): Bound {
+    const lt = l.type;
+    const rt = r.type;
+    const bad = () => this.fail('OperandTypes', e.opStart, [op, lt, rt]);
+    if (lt === 'dynamic' || rt === 'dynamic') {
+      const ls = lt === 'dynamic' ? `kql_todouble(${dynamicScalarSql(l.sql)})` : l.sql;
+      const rs = rt === 'dynamic' ? `kql_todouble(${dynamicScalarSql(r.sql)})` : r.sql;
+      return { sql: `json_quote(${op === '%' ? `mod(${ls}, ${rs})` : `(${ls} ${op} ${rs})`})`, type: 'dynamic' };
+    }
+    const num = (t: KqlType) => isNumeric(t);
+    if (num(lt) && num(rt)) {
+      const real = lt === 'real' || rt === 'real' || lt === 'decimal' || rt === 'decimal';
+      if (op === '%') return { sql: real ? `mod(${l.sql}, ${r.sql})` : `(${l.sql} % ${r.sql})`, type: real ? 'real' : 'long' };
+      if (op === '/' && real) return { sql: `(${l.sql} * 1.0 / ${r.sql})`, type: 'real' };
+      return { sql: `(${l.sql} ${op} ${r.sql})`, type: real ? 'real' : 'long' };
+    }
+    const int = (s: string, t: KqlType) => (t === 'real' ? `CAST(${s} AS INTEGER)` : s);
+    switch (op) {
+      case '+':
+        if (lt === 'datetime' && rt === 'timespan') return { sql: `(${l.sql} + ${r.sql})`, type: 'datetime' };
+        if (lt === 'timespan' && rt === 'datetime') return { sql: `(${l.sql} + ${r.sql})`, type: 'datetime' };
+        if (lt === 'timespan' && rt === 'timespan') return { sql: `(${l.sql} + ${r.sql})`, type: 'timespan' };
+        return bad();
+      case '-':
+        if (lt === 'datetime' && rt === 'datetime') return { sql: `(${l.sql} - ${r.sql})`, type: 'timespan' };
+        if (lt === 'datetime' && rt === 'timespan') return { sql: `(${l.sql} - ${r.sql})`, type: 'datetime' };
+        if (lt === 'timespan' && rt === 'timespan') return { sql: `(${l.sql} - ${r.sql})`, type: 'timespan' };
+        return bad();
+      case '*':
+        if (lt === 'timespan' && num(rt)) return { sql: int(`(${l.sql} * ${r.sql})`, rt), type: 'timespan' };
+        if (num(lt) && rt === 'timespan') return { sql: int(`(${l.sql} * ${r.sql})`, lt), type: 'timespan' };
+        return bad();
+      case '/':
+        if (lt === 'timespan' && rt === 'timespan') return { sql: `(${l.sql} * 1.0 / ${r.sql})`, type: 'real' };
+        if (lt === 'timespan' && num(rt)) return { sql: `CAST(${l.sql} * 1.0 / ${r.sql} AS INTEGER)`, type: 'timespan' };
+        return bad();
+      case '%':
+        if (lt === 'timespan' && rt === 'timespan') return { sql: `(${l.sql} % ${r.sql})`, type: 'timespan' };
+        return bad();
+    }
+    return bad();
+  }
+
+  private inExpr(e: InExpr, scope: Scope, ctx: ExprContext): Bound {
+    const left = this.bind(e.left, scope, ctx);
+    const ci = e.op === 'in~' || e.op === '!in~';
+    if (e.op === 'has_any' || e.op === 'has_all') {
+      const terms = e.list.map((x) => toJsonSql(this.bind(x, scope, ctx)));
+      return withAgg({ sql: `kql_${e.op}(${toStr(left)}, json_array(${terms.join(', ')}))`, type: 'bool' }, left);
+    }
+    const lsql = ci ? `kql_lower(${toStr(left)})` : left.type === 'dynamic' ? dynamicScalarSql(left.sql) : left.sql;
+    const scalars: string[] = [];
+    const parts: string[] = [];
+    for (const item of e.list) {
+      const tab = this.tabularOf(item);
+      if (tab) {
+        const rel = this.pipeline(tab, false);
+        if (rel.cols.length === 0) this.fail('Query', item.start, ["'in' subquery returns no columns"]);
+        const c = rel.cols[0]!;
+        const v = ci ? `kql_lower(${toStringSql({ sql: c.sql, type: c.type })})` : c.type === 'dynamic' ? dynamicScalarSql(c.sql) : c.sql;
+        parts.push(`${lsql} IN (SELECT ${v} FROM ${rel.cte})`);
+        continue;
+      }
+      const b = this.bind(item, scope, ctx);
+      if (b.type === 'dynamic') {
+        const arr = b.constant && typeof b.constant.value === 'string' ? safeJson(b.constant.value) : undefined;
+        if (Array.isArray(arr)) {
+          for (const v of arr) {
+            if (v === null || typeof v === 'object') continue;
+            scalars.push(this.param(ci ? String(v).toLowerCase() : typeof v === 'boolean' ? (v ? 1 : 0) : v, typeof v === 'number' && !Number.isInteger(v) ? 'real' : undefined));
+          }
+        } else {
+          parts.push(`${lsql} IN (SELECT ${ci ? 'kql_lower(value)' : 'value'} FROM json_each(CASE json_type(${b.sql}) WHEN 'array' THEN ${b.sql} ELSE json_array(json(${b.sql})) END))`);
+        }
+        continue;
+      }
+      if (ci) scalars.push(b.constant && typeof b.constant.value === 'string' ? this.param(b.constant.value.toLowerCase()) : `kql_lower(${toStr(b)})`);
+      else scalars.push(b.sql);
+    }
+    if (scalars.length) parts.unshift(`${lsql} IN (${scalars.join(', ')})`);
+    const sql = parts.length === 0 ? '0' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+    const negated = e.op === '!in' || e.op === '!in~';
+    return withAgg({ sql: negated ? `(NOT ${sql})` : `(${sql})`, type: 'bool' }, left);
+  }
+
+  /** The pipeline behind a tabular operand (`(T | …)`, a tabular let, or a table name), if any. */
+  private tabularOf(e: Expr): Pipeline | undefined {
+    if (e.kind === 'tabular') return e.pipeline;
+    if (e.kind === 'name') {
+      const binding = this.lets.get(e.name);
+      if (binding?.kind === 'tabular' || (!binding && this.tables.has(e.name))) {
+        return { source: { kind: 'expr', expr: e, start: e.start, end: e.end }, operators: [], start: e.start, end: e.end };
+      }
+    }
+    return undefined;
+  }
+
+  private between(e: BetweenExpr, scope: Scope, ctx: ExprContext): Bound {
+    const x = this.bind(e.left, scope, ctx);
+    const lo = this.bind(e.low, scope, ctx);
+    let hi = this.bind(e.high, scope, ctx);
+    if (x.type === 'datetime' && lo.type === 'datetime' && hi.type === 'timespan') hi = { sql: `(${lo.sql} + ${hi.sql})`, type: 'datetime' };
+    const xs = x.type === 'dynamic' ? dynamicScalarSql(x.sql) : x.sql;
+    return withAgg({ sql: `(${xs} ${e.negated ? 'NOT ' : ''}BETWEEN ${lo.sql} AND ${hi.sql})`, type: 'bool' }, x);
+  }
+
+  private member(e: MemberExpr, scope: Scope, ctx: ExprContext): Bound {
+    const target = this.bind(e.target, scope, ctx);
+    if (target.type !== 'dynamic') this.fail('Query', e.start, [`'${ctx.op}' operator: member access requires a dynamic value, got '${target.type}'`]);
+    const idx = e.index.kind === 'literal' ? e.index.value : undefined;
+    const base = target.json?.base ?? target.sql;
+    const prefix = target.json?.path ?? '$';
+    let segment: string | undefined;
+    if (typeof idx === 'string' && !/["\\]/.test(idx)) segment = `."${idx}"`;
+    else if (typeof idx === 'number' && Number.isInteger(idx)) segment = idx >= 0 ? `[${idx}]` : `[#${idx}]`;
+    if (segment !== undefined) {
+      const path = prefix + segment;
+      return withAgg({ sql: `(${base} -> ${this.param(path)})`, type: 'dynamic', json: { base, path } }, target);
+    }
+    const key = this.bind(e.index, scope, ctx);
+    return withAgg(withAgg({ sql: `kql_get(${target.sql}, ${key.type === 'dynamic' ? dynamicScalarSql(key.sql) : key.sql})`, type: 'dynamic' }, target), key);
+  }
+
+  private call(e: CallExpr, scope: Scope, ctx: ExprContext): Bound {
+    const name = e.name;
+    if (name === 'toscalar') {
+      const arg = e.args[0];
+      const tab = arg ? this.tabularOf(arg) : undefined;
+      if (!tab) return this.fail('ArgumentType', e.start, ['toscalar', 1, 'a tabular expression', 'scalar']);
+      const rel = this.pipeline(tab, false);
+      const c = rel.cols[0];
+      if (!c) return this.fail('Query', e.start, ['toscalar(): the expression returns no columns']);
+      return { sql: `(SELECT ${c.sql} FROM ${rel.cte}${rel.ordered ? ' ORDER BY _o' : ''} LIMIT 1)`, type: c.type };
+    }
+    const aggDef = AGGREGATE_FUNCTIONS[name];
+    if (aggDef || MULTI_COLUMN_AGGREGATES.has(name)) {
+      if (!ctx.aggregates) this.fail('AggregateOutsideSummarize', e.nameStart, [name], name);
+      if (!aggDef) this.fail('Query', e.nameStart, [`'${name}' must be a top-level aggregate in summarize`]);
+      this.checkArity(e, aggDef.minArgs, aggDef.maxArgs);
+      const args = e.args.map((a) => (a.kind === 'star' && name === 'count' ? undefined : this.bind(a, scope, { ...ctx, aggregates: false }))).filter((b): b is Bound => b !== undefined);
+      const res = aggDef.bind(args, this.fnContext(name, e, scope));
+      return { ...res, aggregate: true };
+    }
+    const def = SCALAR_FUNCTIONS[name];
+    if (!def) {
+      if (UNSUPPORTED_FUNCTIONS.has(name)) this.fail('FunctionNotSupported', e.nameStart, [name], name);
+      return this.fail('UnknownFunction', e.nameStart, [ctx.op, name], name);
+    }
+    this.checkArity(e, def.minArgs, def.maxArgs);
+    const args = e.args.map((a) => this.bind(a, scope, ctx));
+    const res = def.bind(args, this.fnContext(name, e, scope));
+    const out: Bound = { sql: res.sql, type: res.type };
+    if (args.some((a) => a.aggregate)) out.aggregate = true;
+    return out;
+  }
+
+  private checkArity(e: CallExpr, min: number, max: number): void {
+    if (e.args.length < min || e.args.length > max) {
+      this.fail('ArgumentCount', e.nameStart, [e.name, min === max ? String(min) : `${min}..${max}`], e.name);
+    }
+  }
+}
+
+// ----- helpers -----
+
+const DATA_TYPES: Record<KqlType, string> = {
+  bool: 'System.SByte', datetime: 'System.DateTime', decimal: 'System.Data.SqlTypes.SqlDecimal', dynamic: 'System.Object', guid: 'System.Guid',
+  int: 'System.Int32', long: 'System.Int64', real: 'System.Double', string: 'System.String', timespan: 'System.TimeSpan',
+};
+
+function withAgg(b: Bound, from: Bound): Bound {
+  if (from.aggregate) b.aggregate = true;
+  return b;
+}
+
+function toStr(b: Bound): string {
+  return b.type === 'string' ? `coalesce(${b.sql}, '')` : toStringSql(b);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function compatible(a: KqlType, b: KqlType): boolean {
+  if (a === b || a === 'dynamic' || b === 'dynamic') return true;
+  if (isNumeric(a) && isNumeric(b)) return true;
+  if ((a === 'string' && b === 'guid') || (a === 'guid' && b === 'string')) return true;
+  return false;
+}
+
+/** SQL operands for a comparison; dynamic sides are unwrapped to their scalar. */
+function comparable(l: Bound, r: Bound): [string, string] {
+  const ls = l.type === 'dynamic' && r.type !== 'dynamic' ? dynamicScalarSql(l.sql) : l.sql;
+  const rs = r.type === 'dynamic' && l.type !== 'dynamic' ? dynamicScalarSql(r.sql) : r.sql;
+  if (l.type === 'dynamic' && r.type === 'dynamic') return [dynamicScalarSql(l.sql), dynamicScalarSql(r.sql)];
+  return [ls, rs];
+}
+
+function passThrough(rel: Rel): Array<{ name: string; type: KqlType; sql: string }> {
+  return rel.cols.map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
+}
+
+function keepOrder(rel: Rel): { order?: string } {
+  return rel.ordered ? { order: '_o' } : {};
+}
+
+export function makeUnique(name: string, taken: ReadonlySet<string>): string {
+  if (!taken.has(name)) return name;
+  for (let i = 1; ; i++) if (!taken.has(`${name}${i}`)) return `${name}${i}`;
+}
+
+function uniqueNames<T extends { name: string }>(items: T[]): T[] {
+  const taken = new Set<string>();
+  return items.map((it) => {
+    const name = makeUnique(it.name, taken);
+    taken.add(name);
+    return { ...it, name };
+  });
+}
+
+function wildcard(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('*')) return (n) => n === pattern;
+  const parts = pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const re = new RegExp(`^${parts.join('.*')}$`);
+  return (n) => re.test(n);
+}
+
+function formatPercentileName(p: number): string {
+  return String(p).replace('.', '_');
+}
+
+/** Kusto's derived column name for an unnamed expression (ResultNameKind rules), if any. */
+export function deriveName(e: Expr): string | undefined {
+  switch (e.kind) {
+    case 'name':
+      return e.name.startsWith('$') ? undefined : e.name;
+    case 'member': {
+      const t = deriveName(e.target);
+      if (t === undefined) return undefined;
+      const k = e.index;
+      if (k.kind === 'literal' && (typeof k.value === 'string' || typeof k.value === 'number')) return `${t}_${k.value}`;
+      return undefined;
+    }
+    case 'call': {
+      const first = e.args[0] && e.args[0].kind !== 'star' ? deriveName(e.args[0]) : undefined;
+      const agg = AGGREGATE_FUNCTIONS[e.name];
+      if (agg) {
+        if (e.name === 'percentile') {
+          const p = e.args[1];
+          return p && p.kind === 'literal' && typeof p.value === 'number' ? `percentile_${first ?? ''}_${formatPercentileName(p.value)}` : undefined;
+        }
+        if (agg.resultName === 'prefixAndFirst') return `${agg.prefix}_${first ?? ''}`;
+        if (agg.resultName === 'first') return first;
+        return undefined;
+      }
+      const fn = SCALAR_FUNCTIONS[e.name];
+      if (!fn) return undefined;
+      if (fn.resultName === 'first') return first;
+      if (fn.resultName === 'nameAndFirst') return first === undefined ? undefined : `${e.name}_${first}`;
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
