@@ -111,6 +111,27 @@ export const azureErrors = {
       { 'retry-after': String(seconds), 'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterMs))) },
     );
   },
+  timeout(): AzureOpenAIError {
+    return new AzureOpenAIError(408, { error: { code: 'Timeout', message: 'The operation was timeout.' } });
+  },
+  /** 400 for a Responses `previous_response_id` that is not stored. */
+  previousResponseNotFound(id: string): AzureOpenAIError {
+    return azureErrors.badRequest(`Previous response with id '${id}' not found.`, 'previous_response_id');
+  },
+  responseNotFound(id: string): AzureOpenAIError {
+    return new AzureOpenAIError(404, { error: { code: 'NotFound', message: `Response with id '${id}' not found.`, param: null, type: 'invalid_request_error' } });
+  },
+  modelNotFound(id: string): AzureOpenAIError {
+    return new AzureOpenAIError(404, { error: { code: 'ModelNotFound', message: `The model '${id}' does not exist.` } });
+  },
+  /** A scripted error status without a body: Azure's wording for that status. */
+  forStatus(status: number, retryAfterMs?: number): AzureOpenAIError {
+    if (status === 404) return azureErrors.deploymentNotFound();
+    if (status === 400) return azureErrors.badRequest('The request was invalid.', null);
+    if (status === 401) return new AzureOpenAIError(401, { error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' } });
+    if (status === 408) return azureErrors.timeout();
+    return azureErrors.status(status, retryAfterMs ?? (status === 429 || status === 503 ? 1000 : undefined));
+  },
   /** An injected status fault (429/500/503…), with Retry-After when given. */
   status(status: number, retryAfterMs?: number): AzureOpenAIError {
     const headers: Record<string, string> = {};

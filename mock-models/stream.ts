@@ -12,20 +12,22 @@ export interface SseEvent {
   /** JSON-serialisable payload, or the literal '[DONE]'. */
   data: unknown;
   delayMs: number;
+  /** Sent instead of `data`'s JSON (malformed-JSON faults). */
+  raw?: string;
 }
 
 export interface StreamPacing {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   signal?: AbortSignal;
-  /** Called when the consumer has read `index` events (for truncation faults): return an Error to cut the stream. */
+  /** Cut the stream (truncation faults) after this many events, erroring it with `cutError()`. */
   cutAfter?: number;
   cutError?: () => Error;
 }
 
 const encoder = new TextEncoder();
 
-export function formatSse(e: Pick<SseEvent, 'event' | 'data'>): string {
-  const data = e.data === '[DONE]' ? '[DONE]' : JSON.stringify(e.data);
+export function formatSse(e: Pick<SseEvent, 'event' | 'data' | 'raw'>): string {
+  const data = e.raw ?? (e.data === '[DONE]' ? '[DONE]' : JSON.stringify(e.data));
   return `${e.event ? `event: ${e.event}\n` : ''}data: ${data}\n\n`;
 }
 
