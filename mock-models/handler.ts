@@ -451,9 +451,10 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       queue!.shift();
       call.outcome = 'script';
       const headers = commonHeaders(request, d);
+      const error = azureErrors.forStatus(step.status);
+      if (step.body === undefined) for (const [k, v] of Object.entries(error.headers)) headers.set(k, v);
       for (const [k, v] of Object.entries(step.headers ?? {})) headers.set(k, v);
-      if (step.body !== undefined) return jsonResponse(step.body, step.status, headers);
-      return errorResponse(azureErrors.forStatus(step.status, step.status === 429 ? 1000 : undefined), headers);
+      return jsonResponse(step.body ?? error.body, step.status, headers);
     }
 
     const window = windows.get(d.name);

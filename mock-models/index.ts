@@ -1,12 +1,28 @@
 /**
- * @module mock-models — mock Azure OpenAI / AI Foundry model backends, usable in-process,
- * over HTTP (`createMockModelsServer`) or through msw (`mock-models/msw.ts`).
+ * @module mock-models — mock Azure OpenAI / AI Foundry model backends, usable in-process
+ * (`createMockModels().handle(request)`), over HTTP (`createMockModelsServer`) or through msw
+ * (`mock-models/msw.ts`, the only file that imports msw).
  */
 export { createMockModels, matchRoute, DEFAULT_REGION, DEFAULT_API_VERSION } from './handler.js';
-export type { ClockLike, DeploymentConfig, MockModels, MockModelsOptions } from './types.js';
+export type { Operation, RouteMatch } from './handler.js';
+export type {
+  ClockLike,
+  DeploymentConfig,
+  DeploymentState,
+  MockCall,
+  MockModels,
+  MockModelsOptions,
+  ScriptedResponse,
+} from './types.js';
 export { createMockModelsServer } from './server.js';
 export type { MockModelsServer, ListeningMockModelsServer } from './server.js';
 export { AzureOpenAIError, MockConnectionError, azureErrors } from './errors.js';
+export type { AzureErrorBody, OperationId } from './errors.js';
+export { FaultConfigError } from './faults.js';
+export type { FaultKind, FaultRule, FaultHandle, Faults } from './faults.js';
+export type { Delay, LatencyOptions } from './latency.js';
+export { createCapacityWindow, DEFAULT_MAX_TOKENS_COST, DEFAULT_REQUEST_WINDOW_MS, TOKEN_WINDOW_MS } from './capacity.js';
+export type { CapacityDecision, CapacityLimits, CapacityOptions, CapacityWindow } from './capacity.js';
 export { MODEL_CATALOGUE, lookupModel, reportedModelName } from './catalogue.js';
 export type { ModelInfo } from './catalogue.js';
 export {
