@@ -33,6 +33,7 @@ export const KQL_DIAGNOSTICS = {
   JoinKey: { code: 'SEM0130', kind: 'semantic', message: "'join' operator: {0}" },
   InvalidLiteral: { code: 'SEM0200', kind: 'semantic', message: "Invalid {0} literal '{1}'" },
   DuplicateLet: { code: 'SEM0140', kind: 'semantic', message: "'let' statement: the name '{0}' is already declared" },
+  DuplicateColumn: { code: 'SEM0171', kind: 'semantic', message: "'{0}' operator: A column with the name '{1}' is already declared" },
   Query: { code: 'SEM0150', kind: 'semantic', message: '{0}' },
 } as const satisfies Record<string, KqlDiagnosticTemplate>;
 

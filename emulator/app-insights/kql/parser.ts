@@ -45,6 +45,9 @@ const UNSUPPORTED_OPERATORS = new Set([
   'graph-shortest-paths', 'partition', 'reduce', 'consume', 'project-smart', 'externaldata', 'execute-and-cache', 'assert-schema',
 ]);
 
+/** Operator parameter names (`kind=…`, `hint.x=…`); anything else is an output column assignment. */
+const OPERATOR_PARAMETERS = new Set(['kind', 'withsource', 'isfuzzy', 'bagexpansion', 'with_itemindex', 'with_match_id', 'decodeblocks']);
+
 export interface ParseResult {
   query: QueryNode;
 }
@@ -277,7 +280,7 @@ function createParser(text: string) {
   function parseOperatorParameters(): Map<string, { value: string; start: number }> {
     const params = new Map<string, { value: string; start: number }>();
     for (;;) {
-      const isParam = tok() === 'identifier' && scanner.lookAhead(() => {
+      const isParam = tok() === 'identifier' && (OPERATOR_PARAMETERS.has(tokText()) || tokText() === 'hint') && scanner.lookAhead(() => {
         scanner.scan();
         while (scanner.getToken() === 'punct' && scanner.getTokenText() === '.') {
           scanner.scan();

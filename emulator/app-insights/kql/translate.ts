@@ -369,6 +369,7 @@ class Translator {
 
   private namedItems(items: NamedExpr[], scope: Scope, opName: string): Array<{ name: string; type: KqlType; sql: string }> {
     let counter = 1;
+    this.checkDuplicateNames(items, opName);
     return items.map((it) => {
       if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
       if (it.expr.kind === 'star') this.fail('FeatureNotSupported', it.start, [`'*' in '${opName}'`]);
@@ -376,6 +377,16 @@ class Translator {
       const name = it.name ?? deriveName(it.expr) ?? `Column${counter++}`;
       return { name, type: b.type, sql: b.sql };
     });
+  }
+
+  /** Explicit names (`x = …`) and plain column references may not repeat (Kusto KS171). */
+  private checkDuplicateNames(items: NamedExpr[], opName: string, taken: Set<string> = new Set()): void {
+    for (const it of items) {
+      const name = it.name ?? (it.expr.kind === 'name' ? it.expr.name : undefined);
+      if (name === undefined) continue;
+      if (taken.has(name)) this.fail('DuplicateColumn', it.start, [opName, name], name);
+      taken.add(name);
+    }
   }
 
   private extend(rel: Rel, items: NamedExpr[], opName: string): Rel {
@@ -423,6 +434,7 @@ class Translator {
       return { name: it.name ?? deriveName(it.expr) ?? `Column${counter++}`, type: b.type, sql: b.sql };
     });
     const keyNames = new Set(keys.map((k) => k.name));
+    this.checkDuplicateNames([...op.by, ...op.aggregates.filter((a) => a.name !== undefined)], 'summarize');
     const aggs: Array<{ name: string; type: KqlType; sql: string }> = [];
     let from = rel.cte;
     let argIndex = 0;
@@ -921,6 +933,8 @@ export function deriveName(e: Expr): string | undefined {
       const t = deriveName(e.target);
       if (t === undefined) return undefined;
       const k = e.index;
+      // A negative index is a unary minus in Kusto's tree, which names nothing: `d[-1]` → `d_`.
+      if (k.kind === 'literal' && typeof k.value === 'number' && k.value < 0) return `${t}_`;
       if (k.kind === 'literal' && (typeof k.value === 'string' || typeof k.value === 'number')) return `${t}_${k.value}`;
       return undefined;
     }

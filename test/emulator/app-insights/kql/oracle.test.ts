@@ -1,0 +1,40 @@
+/**
+ * Oracle corpus test: for every corpus query our result columns (names and types) must equal what
+ * Kusto.Language's ParseAndAnalyze reports for the same schemas, and every query must run on SQLite.
+ * Also checks that the oracle agrees our error corpus is erroneous. One file, one ~2 s oracle load.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileKql, executeKql } from '../../../../emulator/app-insights/kql/index.js';
+import { DASHBOARD_QUERIES, SPEC_QUERIES, TIER_QUERIES } from './corpus.js';
+import { createSeededDb, OPTIONS, TABLES } from './fixtures.js';
+import { createOracle } from './oracle.js';
+import type { Oracle } from './oracle.js';
+
+let oracle: Oracle;
+const db = createSeededDb();
+
+beforeAll(async () => {
+  oracle = await createOracle(TABLES);
+}, 30_000);
+
+const CORPUS = [
+  ...SPEC_QUERIES.map((q) => ['spec', q] as const),
+  ...DASHBOARD_QUERIES.map((q) => ['dashboard', q] as const),
+  ...TIER_QUERIES.map((q) => ['tier', q] as const),
+];
+
+describe('oracle corpus: result schema equals Kusto.Language ParseAndAnalyze', () => {
+  it('has the §4.1 queries, the dashboard queries and our own', () => {
+    expect(SPEC_QUERIES.length).toBe(13);
+    expect(CORPUS.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it.each(CORPUS)('%s: %s', (_kind, query) => {
+    const expected = oracle.analyze(query);
+    expect(expected.errors).toEqual([]);
+    const ours = compileKql(query, OPTIONS);
+    expect(ours.columns).toEqual(expected.columns);
+    const result = executeKql(db, query, OPTIONS);
+    expect(result.columns).toEqual(expected.columns);
+  });
+});
