@@ -3,7 +3,8 @@ import type { KqlColumn, KqlType } from './types.js';
 import { formatTimespan } from './values.js';
 
 export function encodeValue(value: unknown, type: KqlType): unknown {
-  if (value === null || value === undefined) return null;
+  // Kusto strings are never null.
+  if (value === null || value === undefined) return type === 'string' ? '' : null;
   switch (type) {
     case 'datetime': {
       const d = new Date(Number(value));

@@ -353,8 +353,8 @@ function listSql(x: Bound, distinct: boolean, filter?: Bound, withNulls = false)
 export const AGGREGATE_FUNCTIONS: Record<string, AggregateFunction> = {
   count: agg('count', 0, 1, (args) => ({ sql: args[0] ? `count(${args[0].sql})` : 'count(*)', type: 'long' })),
   countif: agg('countif', 1, 1, ([p]) => ({ sql: `count(*) FILTER (WHERE ${p!.sql})`, type: 'long' })),
-  sum: agg('sum', 1, 1, ([x], ctx) => ({ sql: `sum(${summable(x!, ctx, 0)})`, type: sumType(x!.type) })),
-  sumif: agg('sumif', 2, 2, ([x, p], ctx) => ({ sql: `sum(${summable(x!, ctx, 0)}) FILTER (WHERE ${p!.sql})`, type: sumType(x!.type) })),
+  sum: agg('sum', 1, 1, ([x], ctx) => ({ sql: `coalesce(sum(${summable(x!, ctx, 0)}), 0)`, type: sumType(x!.type) })),
+  sumif: agg('sumif', 2, 2, ([x, p], ctx) => ({ sql: `coalesce(sum(${summable(x!, ctx, 0)}) FILTER (WHERE ${p!.sql}), 0)`, type: sumType(x!.type) })),
   avg: agg('avg', 1, 1, ([x], ctx) => avgSql(x!, ctx)),
   avgif: agg('avgif', 2, 2, ([x, p], ctx) => avgSql(x!, ctx, p)),
   min: agg('min', 1, 1, ([x], ctx) => minMax('min', x!, ctx)),
@@ -375,12 +375,12 @@ export const AGGREGATE_FUNCTIONS: Record<string, AggregateFunction> = {
   make_set: agg('set', 1, 2, ([x]) => listSql(x!, true)),
   make_set_if: agg('set', 2, 3, ([x, p]) => listSql(x!, true, p)),
   make_bag: agg('bag', 1, 2, ([x], ctx) => ({ sql: `kql_make_bag(${requireType(x!, ctx, 0, 'dynamic')})`, type: 'dynamic' })),
-  stdev: agg('stdev', 1, 1, ([x], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 1, 1)`, type: 'real' })),
+  stdev: agg('stdev', 1, 1, ([x], ctx) => ({ sql: `coalesce(kql_variance(${summable(x!, ctx, 0)}, 1, 1), 0)`, type: 'real' })),
   stdevp: agg('stdevp', 1, 1, ([x], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 0, 1)`, type: 'real' })),
-  variance: agg('variance', 1, 1, ([x], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 1, 0)`, type: 'real' })),
+  variance: agg('variance', 1, 1, ([x], ctx) => ({ sql: `coalesce(kql_variance(${summable(x!, ctx, 0)}, 1, 0), 0)`, type: 'real' })),
   variancep: agg('variancep', 1, 1, ([x], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 0, 0)`, type: 'real' })),
-  stdevif: agg('stdevif', 2, 2, ([x, p], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 1, 1) FILTER (WHERE ${p!.sql})`, type: 'real' })),
-  varianceif: agg('varianceif', 2, 2, ([x, p], ctx) => ({ sql: `kql_variance(${summable(x!, ctx, 0)}, 1, 0) FILTER (WHERE ${p!.sql})`, type: 'real' })),
+  stdevif: agg('stdevif', 2, 2, ([x, p], ctx) => ({ sql: `coalesce(kql_variance(${summable(x!, ctx, 0)}, 1, 1) FILTER (WHERE ${p!.sql}), 0)`, type: 'real' })),
+  varianceif: agg('varianceif', 2, 2, ([x, p], ctx) => ({ sql: `coalesce(kql_variance(${summable(x!, ctx, 0)}, 1, 0) FILTER (WHERE ${p!.sql}), 0)`, type: 'real' })),
   percentile: agg('percentile', 2, 2, ([x, p], ctx) => {
     if (!p!.constant || typeof p!.constant.value !== 'number') ctx.fail('ExpectedConstant', ['percentile()', 'number'], 1);
     if (x!.type === 'string' || x!.type === 'bool' || x!.type === 'dynamic' || x!.type === 'guid') ctx.fail('ArgumentType', ['percentile', 1, 'a number, datetime or timespan', x!.type], 0);
@@ -391,6 +391,8 @@ export const AGGREGATE_FUNCTIONS: Record<string, AggregateFunction> = {
 AGGREGATE_FUNCTIONS['makelist'] = AGGREGATE_FUNCTIONS['make_list']!;
 AGGREGATE_FUNCTIONS['makeset'] = AGGREGATE_FUNCTIONS['make_set']!;
 AGGREGATE_FUNCTIONS['cnt'] = AGGREGATE_FUNCTIONS['count']!;
+
+/** Defaults on empty input follow Kusto's table: count/sum/variance/stdev families → 0, make_* → [], others → null. */
 
 /** Aggregates handled by the summarize translator itself (several output columns). */
 export const MULTI_COLUMN_AGGREGATES = new Set(['arg_max', 'arg_min', 'percentiles']);

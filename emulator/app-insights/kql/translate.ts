@@ -526,7 +526,13 @@ class Translator {
       leftFrom = this.emit(`SELECT ${list.join(', ')} FROM ${ranked} WHERE _u = 1`);
     }
     const sqlKind = normalized === 'leftouter' ? 'LEFT JOIN' : normalized === 'rightouter' ? 'RIGHT JOIN' : normalized === 'fullouter' ? 'FULL JOIN' : 'JOIN';
-    const items = [...pick(ls, left), ...pick(rs, right)];
+    // Kusto strings are never null: the padded side of an outer join gets ''.
+    const pad = (items: Array<{ name: string; type: KqlType; sql: string }>, padded: boolean) =>
+      padded ? items.map((it) => (it.type === 'string' ? { ...it, sql: `coalesce(${it.sql}, '')` } : it)) : items;
+    const items = [
+      ...pad(pick(ls, left), normalized === 'rightouter' || normalized === 'fullouter'),
+      ...pad(pick(rs, right), normalized === 'leftouter' || normalized === 'fullouter'),
+    ];
     return this.emitRel(uniqueNames(items), `${leftFrom} l ${sqlKind} ${right.cte} r ON ${on}`);
   }
 
@@ -551,13 +557,26 @@ class Translator {
     if (b.type !== 'dynamic') this.fail('ArgumentType', item.expr.start, ['mv-expand', 1, 'a dynamic value', b.type]);
     const x = b.sql;
     const elemJson =
-      "(CASE je.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' WHEN 'object' THEN je.value WHEN 'array' THEN je.value WHEN 'text' THEN json_quote(je.value) ELSE CAST(je.value AS TEXT) END)";
-    const elem = `(CASE WHEN json_type(${x}) = 'object' THEN json_object(je.key, json(${elemJson})) ELSE ${elemJson} END)`;
+      "(CASE je.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL WHEN 'object' THEN je.value WHEN 'array' THEN je.value WHEN 'text' THEN json_quote(je.value) ELSE CAST(je.value AS TEXT) END)";
+    const elem = `(CASE WHEN json_type(${x}) = 'object' THEN json_object(je.key, json(coalesce(${elemJson}, 'null'))) ELSE ${elemJson} END)`;
     let value: Bound = { sql: elem, type: 'dynamic' };
     if (item.toType && item.toType !== 'dynamic') {
-      const conv = { string: 'tostring', int: 'toint', long: 'tolong', real: 'todouble', decimal: 'todouble', bool: 'tobool', datetime: 'todatetime', timespan: 'totimespan', guid: 'toguid' }[item.toType];
-      const res = SCALAR_FUNCTIONS[conv]!.bind([value], this.fnContext(conv, item.expr, scope));
-      value = { sql: res.sql, type: item.toType };
+      // `to typeof(T)` casts only: elements of another JSON type become null ('' for strings).
+      const cast: Partial<Record<KqlType, string>> = {
+        string: "(CASE WHEN je.type = 'text' THEN je.value ELSE '' END)",
+        long: "(CASE WHEN je.type = 'integer' THEN je.value END)",
+        int: "(CASE WHEN je.type = 'integer' THEN je.value END)",
+        real: "(CASE WHEN je.type IN ('integer', 'real') THEN CAST(je.value AS REAL) END)",
+        bool: "(CASE je.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)",
+      };
+      const direct = cast[item.toType];
+      if (direct) {
+        value = { sql: `(CASE WHEN json_type(${x}) = 'object' THEN NULL ELSE ${direct} END)`, type: item.toType };
+      } else {
+        const conv = { datetime: 'todatetime', timespan: 'totimespan', guid: 'toguid', decimal: 'todouble' }[item.toType as 'datetime'] ?? 'tostring';
+        const res = SCALAR_FUNCTIONS[conv]!.bind([value], this.fnContext(conv, item.expr, scope));
+        value = { sql: res.sql, type: item.toType };
+      }
     }
     const name = item.name ?? deriveName(item.expr) ?? 'Column1';
     const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: `t.${c.sql}` }));
@@ -568,7 +587,8 @@ class Translator {
     } else {
       out.push({ name, type: value.type, sql: value.sql });
     }
-    const source = `(CASE WHEN ${x} IS NULL THEN '[]' WHEN json_type(${x}) IN ('array', 'object') THEN ${x} ELSE json_array(json(${x})) END)`;
+    // null → one row (null); [] / {} → no row; a scalar → one row.
+    const source = `(CASE WHEN ${x} IS NULL THEN '[null]' WHEN json_type(${x}) IN ('array', 'object') THEN ${x} ELSE json_array(json(${x})) END)`;
     const from = `${rel.cte} t, json_each(${source}) je`;
     return this.emitRel(out, from, rel.ordered ? { order: 'ROW_NUMBER() OVER (ORDER BY t._o, je.id)' } : {});
   }
