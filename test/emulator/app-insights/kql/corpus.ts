@@ -146,3 +146,24 @@ export const TIER_QUERIES: string[] = [
   'ApiManagementGatewayLogs | project TotalTime, BackendTime, Overhead = TotalTime - BackendTime, Ratio = 1.0 * BackendTime / TotalTime',
   'ApiManagementGatewayLlmLog | where TimeGenerated > ago(1h) | summarize Tokens = sum(TotalTokens), Prompt = sum(PromptTokens), Completion = sum(CompletionTokens) by DeploymentName, bin(TimeGenerated, 5m)',
 ];
+
+/** Queries that are wrong KQL: we must raise KqlError of this kind, and Kusto.Language must report an error too. */
+export const ERROR_QUERIES: Array<[string, 'syntax' | 'semantic']> = [
+  ['customMetrics | wher x', 'syntax'],
+  ['customMetrics | where', 'syntax'],
+  ['customMetrics | where (value > 1', 'syntax'],
+  ['customMetrics\n| project a,, b', 'syntax'],
+  ["customMetrics | where name == 'x", 'syntax'],
+  ['customMetrics | take 5 5', 'syntax'],
+  ['customMetrics | summarize count() by', 'syntax'],
+  ['| take 1', 'syntax'],
+  ['customMetrics | where nam == 1', 'semantic'],
+  ['customMetric | take 1', 'semantic'],
+  ['customMetrics | extend x = foo(1)', 'semantic'],
+  ['customMetrics | extend s = sum(value)', 'semantic'],
+  ['customMetrics | summarize value', 'semantic'],
+  ['customMetrics | project value, value', 'semantic'],
+  ['customMetrics | where value', 'semantic'],
+  ['customMetrics | extend x = name + 1', 'semantic'],
+  ['customMetrics | summarize name = count() by name', 'semantic'],
+];

@@ -4,8 +4,8 @@
  * Also checks that the oracle agrees our error corpus is erroneous. One file, one ~2 s oracle load.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileKql, executeKql } from '../../../../emulator/app-insights/kql/index.js';
-import { DASHBOARD_QUERIES, SPEC_QUERIES, TIER_QUERIES } from './corpus.js';
+import { compileKql, executeKql, KqlError } from '../../../../emulator/app-insights/kql/index.js';
+import { DASHBOARD_QUERIES, ERROR_QUERIES, SPEC_QUERIES, TIER_QUERIES } from './corpus.js';
 import { createSeededDb, OPTIONS, TABLES } from './fixtures.js';
 import { createOracle } from './oracle.js';
 import type { Oracle } from './oracle.js';
@@ -36,5 +36,21 @@ describe('oracle corpus: result schema equals Kusto.Language ParseAndAnalyze', (
     expect(ours.columns).toEqual(expected.columns);
     const result = executeKql(db, query, OPTIONS);
     expect(result.columns).toEqual(expected.columns);
+  });
+});
+
+describe('oracle agreement on bad queries', () => {
+  it.each(ERROR_QUERIES)('%j is a %s error for both', (query, kind) => {
+    const expected = oracle.analyze(query);
+    expect(expected.errors.length).toBeGreaterThan(0);
+    if (kind === 'syntax') expect(expected.errors.some((e) => e.syntax)).toBe(true);
+    let ours: unknown;
+    try {
+      compileKql(query, OPTIONS);
+    } catch (e) {
+      ours = e;
+    }
+    expect(ours).toBeInstanceOf(KqlError);
+    expect((ours as KqlError).kind).toBe(kind);
   });
 });
