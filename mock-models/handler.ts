@@ -235,7 +235,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     for (let index = 0; index < request.n; index++) {
       let content = step.content;
       if (content === undefined) {
-        const text = generateText(createRandom(`${seed}:scripted:${index}`), fixedCompletion!, d.encoding);
+        // Overshoot, then cut to exactly the scripted length.
+        const text = generateText(createRandom(`${seed}:scripted:${index}`), fixedCompletion! + 4, d.encoding);
         content = finishChoice(index, text, fixedCompletion, [], d.encoding).content;
       }
       const counted = countTextTokens(content, d.encoding);

@@ -22,6 +22,7 @@ const VERBS = [
 ];
 const ADVERBS = ['quietly', 'always', 'rarely', 'often', 'clearly', 'slowly', 'simply', 'surely', 'gladly', 'still'];
 const PREPOSITIONS = ['near', 'after', 'before', 'under', 'over', 'with', 'without', 'behind', 'across', 'beside'];
+const CLOSERS = ['it', 'them', 'us', 'noon', 'home', 'dawn'];
 const OPENERS = ['Well', 'Honestly', 'Sure', 'Perhaps', 'Naturally', 'Of course', 'In short', 'Frankly'];
 
 type Slot = 'det' | 'adj' | 'noun' | 'verb' | 'adv' | 'prep' | 'opener' | ',';
@@ -62,7 +63,7 @@ function capitalise(word: string): string {
 
 /**
  * Text of `targetTokens` tokens or slightly more (a closing word and period may add up to 3),
- * made of whole sentences ending in '.'. Returns '' for a target below 1.
+ * made of sentences ending in '.'. Returns '' for a target below 1.
  */
 export function generateText(random: Random, targetTokens: number, encoding: EncodingName): string {
   if (targetTokens < 1) return '';
@@ -70,26 +71,38 @@ export function generateText(random: Random, targetTokens: number, encoding: Enc
   let used = 0;
   while (used < targetTokens) {
     const template = random.pick(TEMPLATES);
+    const pieces: Array<{ piece: string; cost: number; slot: Slot }> = [];
     let words = 0;
+    let cut = false;
     for (const slot of template) {
       let piece: string;
       if (slot === ',') piece = ',';
       else {
         const word = random.pick(WORDS[slot]);
-        piece = (text === '' ? '' : ' ') + (words === 0 ? capitalise(word) : word);
+        piece = (text === '' && pieces.length === 0 ? '' : ' ') + (words === 0 ? capitalise(word) : word);
       }
       const cost = pieceTokens(piece, encoding);
-      if (words > 0 && used + cost + 1 > targetTokens) break;
-      text += piece;
+      if (words > 0 && used + cost + 1 > targetTokens) {
+        cut = true;
+        break;
+      }
+      pieces.push({ piece, cost, slot });
       used += cost;
       if (slot !== ',') words++;
     }
-    if (text.endsWith(',')) {
-      text = text.slice(0, -1);
-      used -= pieceTokens(',', encoding);
+    // A cut sentence should not dangle: close a determiner, adjective or preposition with one more word.
+    if (cut) {
+      while (pieces.length > 1 && (pieces[pieces.length - 1]!.slot === ',' || pieces[pieces.length - 1]!.slot === 'opener')) used -= pieces.pop()!.cost;
+      const last = pieces[pieces.length - 1]!.slot;
+      if (last === 'det' || last === 'adj' || last === 'prep') {
+        const closer = ' ' + random.pick(last === 'prep' ? CLOSERS : NOUNS);
+        pieces.push({ piece: closer, cost: pieceTokens(closer, encoding), slot: 'noun' });
+        used += pieces[pieces.length - 1]!.cost;
+      }
     }
-    text += '.';
+    text += pieces.map((p) => p.piece).join('') + '.';
     used += pieceTokens('.', encoding);
   }
   return text;
 }
+

@@ -45,7 +45,7 @@ export interface DeploymentConfig {
   region?: string;
   /** Operation family; defaults from the catalogue (embeddings models) or 'chat'. */
   kind?: 'chat' | 'embeddings';
-  /** Natural completion length range in tokens (default 20–56). */
+  /** Natural completion length range in tokens (default 20–56; text may run 2 over). */
   completionTokens?: { min: number; max: number };
   /** Latency for this deployment (overrides the mock-wide setting). */
   latency?: LatencyOptions;
