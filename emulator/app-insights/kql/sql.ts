@@ -15,7 +15,7 @@ export interface Bound {
   /** Contains an aggregate call (summarize only). */
   aggregate?: boolean;
   /** Dynamic member chains: base SQL and JSON path so `d.a.b` becomes one `->` lookup. */
-  json?: { base: string; path: string };
+  json?: { base: string; path: string; pathSql: string };
 }
 
 export interface ParamSink {
@@ -73,6 +73,8 @@ export function toStringSql(b: Bound): string {
     case 'timespan':
       return `kql_timespan_tostring(${b.sql})`;
     case 'dynamic':
+      // Fast path for member chains holding JSON strings (the common `tostring(d['Key'])`).
+      if (b.json) return `coalesce(CASE WHEN json_type(${b.json.base}, ${b.json.pathSql}) = 'text' THEN ${b.json.base} ->> ${b.json.pathSql} END, kql_dynamic_tostring(${b.sql}))`;
       return `kql_dynamic_tostring(${b.sql})`;
   }
 }

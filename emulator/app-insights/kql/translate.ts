@@ -826,7 +826,8 @@ class Translator {
     else if (typeof idx === 'number' && Number.isInteger(idx)) segment = idx >= 0 ? `[${idx}]` : `[#${idx}]`;
     if (segment !== undefined) {
       const path = prefix + segment;
-      return withAgg({ sql: `(${base} -> ${this.param(path)})`, type: 'dynamic', json: { base, path } }, target);
+      const pathSql = this.param(path);
+      return withAgg({ sql: `(${base} -> ${pathSql})`, type: 'dynamic', json: { base, path, pathSql } }, target);
     }
     const key = this.bind(e.index, scope, ctx);
     return withAgg(withAgg({ sql: `kql_get(${target.sql}, ${key.type === 'dynamic' ? dynamicScalarSql(key.sql) : key.sql})`, type: 'dynamic' }, target), key);
