@@ -47,6 +47,18 @@ export const DIAGNOSTICS = {
   ExprUnknownName: { code: 'EXPR2011', severity: 'error', message: "The name '{0}' does not exist in the current context." },
   ExprNotAllPathsReturn: { code: 'EXPR2012', severity: 'error', message: 'Not all code paths return a value in a multi-statement expression.' },
   ExprReturnType: { code: 'EXPR2013', severity: 'error', message: "Expression return type '{0}' is not allowed for '{1}'; expected '{2}'." },
+  ExprInvalidNumber: { code: 'EXPR2002', severity: 'error', message: "Invalid numeric literal '{0}'." },
+  ExprInvalidEscape: { code: 'EXPR2003', severity: 'error', message: "Unrecognized escape sequence '{0}'." },
+  ExprInvalidCharacter: { code: 'EXPR2004', severity: 'error', message: "Unexpected character '{0}'." },
+  ExprInvalidCharLiteral: { code: 'EXPR2008', severity: 'error', message: 'A character literal must contain exactly one character.' },
+  ExprUnknownType: { code: 'EXPR2014', severity: 'error', message: "The type or namespace name '{0}' could not be found." },
+  ExprUnknownMember: { code: 'EXPR2015', severity: 'error', message: "'{0}' does not contain a definition for '{1}'." },
+  ExprDuplicateLocal: { code: 'EXPR2016', severity: 'error', message: "A local variable named '{0}' is already defined in this scope." },
+  ExprInvalidStatement: { code: 'EXPR2017', severity: 'error', message: 'Only assignment, call, increment, decrement and new object expressions can be used as a statement.' },
+  ExprNoEnclosingLoop: { code: 'EXPR2018', severity: 'error', message: "No enclosing loop out of which to break or continue." },
+  ExprNotAssignable: { code: 'EXPR2019', severity: 'error', message: 'The left-hand side of an assignment must be a variable, property or indexer.' },
+  ExprArgumentCount: { code: 'EXPR2020', severity: 'error', message: "No overload for method '{0}' takes {1} arguments." },
+  ExprStatementInExpression: { code: 'EXPR2021', severity: 'error', message: "Since this is a single expression '@( … )', it cannot contain statements; use '@{ … }' for a statement block." },
 
   // POL3xxx — policy documents and elements
   PolUnknownPolicy: { code: 'POL3001', severity: 'error', message: "Unknown policy '{0}'. It is not emulated; run with --loose to skip it with a warning." },
