@@ -97,9 +97,11 @@ export class HeaderBag {
   get Values(): string[][] {
     return [...this.map.values()].map((e) => e.values.slice());
   }
-  GetValueOrDefault(name: string, defaultValue: string | null = null): string | null {
+  /** Values joined with ','; with a `string[]` default (the dictionary overload) the values array itself. */
+  GetValueOrDefault(name: string, defaultValue: string | string[] | null = null): string | string[] | null {
     if (name === null || name === undefined) throw clrErrors.argumentNull('key');
     const e = this.map.get(String(name).toLowerCase());
+    if (Array.isArray(defaultValue)) return e ? e.values.slice() : defaultValue;
     return e ? e.values.join(',') : defaultValue;
   }
   ContainsKey(name: string): boolean {
@@ -257,10 +259,12 @@ export class StringDictionary {
   get Values(): Array<string | string[]> {
     return [...this.map.values()].map((e) => e.value);
   }
-  GetValueOrDefault(name: string, defaultValue: string | null = null): string | null {
+  /** The value (multiple values joined with ','); with a `string[]` default, the values as an array. */
+  GetValueOrDefault(name: string, defaultValue: string | string[] | null = null): string | string[] | null {
     if (name === null || name === undefined) throw clrErrors.argumentNull('key');
     const e = this.map.get(this.key(String(name)));
     if (!e) return defaultValue;
+    if (Array.isArray(defaultValue)) return Array.isArray(e.value) ? e.value.slice() : [e.value];
     return Array.isArray(e.value) ? e.value.join(',') : e.value;
   }
   ContainsKey(name: string): boolean {

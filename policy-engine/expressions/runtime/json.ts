@@ -14,6 +14,10 @@ export const Formatting = CsEnum.define('Formatting', { None: 0, Indented: 1 });
 export type JValueKind = 'String' | 'Integer' | 'Float' | 'Boolean' | 'Null' | 'Date';
 
 export abstract class JToken {
+  /** JavaScript convenience: Newtonsoft's JToken.Parse. */
+  static Parse(text: string): JToken {
+    return parseJson(text);
+  }
   parent: JContainer | null = null;
   abstract get Type(): CsEnum;
   abstract get HasValues(): boolean;
@@ -195,6 +199,10 @@ export class JObject extends JToken {
   readonly [TYPE_NAME] = 'Newtonsoft.Json.Linq.JObject';
   readonly props = new Map<string, JProperty>();
 
+  static override Parse(text: string): JObject {
+    return parseJson(text, 'Object') as JObject;
+  }
+
   constructor(...content: unknown[]) {
     super();
     for (const c of content) this.addContent(c);
@@ -308,6 +316,10 @@ export class JObject extends JToken {
 export class JArray extends JToken {
   readonly [TYPE_NAME] = 'Newtonsoft.Json.Linq.JArray';
   readonly items: JToken[] = [];
+
+  static override Parse(text: string): JArray {
+    return parseJson(text, 'Array') as JArray;
+  }
 
   constructor(...content: unknown[]) {
     super();
