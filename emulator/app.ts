@@ -16,6 +16,10 @@ import {
   type TokenEstimator,
 } from '../policy-engine/index.js';
 import { countImageParts } from '../policy-engine/policies/shared/token-limit.js';
+import { createAppInsightsInfoRouter, createQueryApiRouter } from './app-insights/query-api.js';
+import { createRequestRecorder, storeMetricSink } from './app-insights/recorder.js';
+import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
+import type { TelemetryStore } from './app-insights/store.js';
 import { resolveConfig, type ResolvedConfig } from './config/load.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
@@ -28,6 +32,9 @@ export interface CreateEmulatorOptions {
   config: EmulatorConfig;
   clock?: ControllableClock;
   counters?: CounterStore;
+  /** Where telemetry goes (default: an in-memory SQLite store, closed with the emulator). */
+  telemetry?: TelemetryStore;
+  /** An extra metric sink (in addition to the telemetry store). */
   metrics?: MetricSink;
   engineOptions?: Partial<EngineOptions>;
   /** Allow the control plane from non-loopback addresses (default false). */
@@ -44,6 +51,9 @@ export interface Emulator {
   readonly config: ResolvedConfig;
   readonly engine: PolicyEngine;
   readonly mocks: ReadonlyMap<string, MockModels>;
+  readonly telemetry: TelemetryStore;
+  /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
+  settled(): Promise<void>;
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
   /** Counters, mock model state and policies back to their start state. */
   reset(): Promise<void>;
@@ -74,6 +84,15 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   const clock = options.clock ?? createClock({ mode: 'system' });
   const counters = options.counters ?? createMemoryCounterStore();
   const log = options.log ?? (() => {});
+  const telemetry = options.telemetry ?? createSqliteTelemetryStore({ inMemory: true, identity: config.appInsights });
+  const ownsTelemetry = options.telemetry === undefined;
+  const storeSink = storeMetricSink(telemetry, config.gateway.serviceName);
+  const metrics: MetricSink = options.metrics
+    ? { emit: (s) => (storeSink.emit(s), options.metrics!.emit(s)) }
+    : storeSink;
+  const recordRequest = createRequestRecorder(telemetry, config.gateway);
+  const pendingRecords = new Set<Promise<void>>();
+  let baseUrl: string | undefined;
 
   const mocks = new Map<string, MockModels>();
   const deploymentModels = new Map<string, string>();
@@ -104,7 +123,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       forwarder,
       estimator,
       counters,
-      metrics: options.metrics,
+      metrics,
       namedValues: config.namedValues,
       gatewayId: config.gateway.gatewayId,
       backends: config.backends.map((b) => ({ id: b.id, url: b.url })),
@@ -140,6 +159,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return engine;
     },
     mocks,
+    telemetry,
+    async settled() {
+      while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
+    },
     async listen(port = 0, host = '127.0.0.1') {
       const server = createServer(emulator.app);
       servers.add(server);
@@ -149,10 +172,14 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       });
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return { server, url: `http://${shownHost}:${address.port}` };
+      const url = `http://${shownHost}:${address.port}`;
+      baseUrl ??= url;
+      return { server, url };
     },
     async reset() {
+      await emulator.settled();
       await counters.clear();
+      await telemetry.clear();
       for (const mock of mocks.values()) mock.reset();
       buildEngine();
     },
@@ -161,22 +188,17 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       engine.setPolicy(scope, xml, { placeholders: api?.policyPlaceholders ?? {} });
     },
     async close() {
-      await Promise.all(
-        [...servers].map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections?.();
-            }),
-        ),
-      );
+      await Promise.all([...servers].map((server) => closeGracefully(server)));
       servers.clear();
+      await emulator.settled();
+      if (ownsTelemetry) await telemetry.close();
     },
   };
 
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use('/_emulator', createAppInsightsInfoRouter(config.appInsights, () => baseUrl));
   app.use(
     '/_emulator',
     createControlPlaneRouter({
@@ -185,6 +207,14 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     }),
   );
+  app.use(createQueryApiRouter({ store: telemetry, identity: config.appInsights, clock }));
+  const onCompleted = (record: CompletedRequest) => {
+    const pending = recordRequest(record)
+      .catch((error) => log(`telemetry: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => pendingRecords.delete(pending));
+    pendingRecords.add(pending);
+    options.onCompleted?.(record);
+  };
   const rawBody = express.raw({ type: () => true, limit: '100mb' });
   app.use((req, res, next) => {
     rawBody(req, res, (error?: unknown) => {
@@ -195,7 +225,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
         engine: () => engine,
         routes: () => routes,
         gate: () => gate,
-        ...(options.onCompleted === undefined ? {} : { onCompleted: options.onCompleted }),
+        onCompleted,
         log,
       }).catch(next);
     });
@@ -208,6 +238,20 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   });
   (emulator as { app: Express }).app = app;
   return emulator;
+}
+
+/** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then drops the rest. */
+async function closeGracefully(server: Server, graceMs = 5_000): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    const sweep = setInterval(() => server.closeIdleConnections(), 10);
+    const hard = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.once('close', () => {
+      clearInterval(sweep);
+      clearTimeout(hard);
+    });
+  });
 }
 
 export { PolicyLoadError };

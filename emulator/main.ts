@@ -1,7 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { createClock, PolicyLoadError } from '../policy-engine/index.js';
+import { connectionString } from './app-insights/query-api.js';
+import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
+import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
+import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
 import { createEmulator, type Emulator } from './app.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError, DEFAULT_APP_INSIGHTS, loadConfigFile } from './config/load.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 
@@ -17,6 +25,12 @@ export interface StartOptions {
   controlPlaneRemote: boolean;
   adminKey?: string;
   quiet: boolean;
+  data: string;
+  inMemory: boolean;
+  https: boolean;
+  httpsPort: number;
+  cert?: string;
+  key?: string;
 }
 
 function positiveNumber(value: string): number {
@@ -57,17 +71,29 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     )
     .addOption(new Option('--control-plane-remote', 'answer /_emulator/ requests from non-loopback clients').default(false))
     .addOption(new Option('--admin-key <key>', 'require x-emulator-admin-key on /_emulator/'))
+    .addOption(new Option('--data <dir>', 'data directory (telemetry.db, generated certificate)').default('.data'))
+    .addOption(new Option('--in-memory', 'keep telemetry in memory only').default(false))
+    .addOption(new Option('--https', 'also serve HTTPS (Azure SDK query clients refuse bearer tokens over http)').default(false))
+    .addOption(new Option('--https-port <port>', 'HTTPS port').default(8443).argParser(port))
+    .addOption(new Option('--cert <file>', 'TLS certificate (PEM); default: a self-signed one in the data directory'))
+    .addOption(new Option('--key <file>', 'TLS private key (PEM)'))
     .addOption(new Option('-q, --quiet', 'do not log warnings').default(false))
     .action(async (opts: StartOptions) => {
       try {
-        const { emulator, url } = await startEmulatorFromCli(opts, out);
+        const { emulator, close } = await startEmulatorFromCli(opts, out);
+        let closing = false;
         const shutdown = async () => {
-          await emulator.close();
+          if (closing) return;
+          closing = true;
+          // Let in-flight requests finish, then flush every acknowledged telemetry row.
+          const force = setTimeout(() => process.exit(1), 15_000);
+          force.unref();
+          await close();
+          void emulator;
           process.exit(0);
         };
         process.once('SIGINT', shutdown);
         process.once('SIGTERM', shutdown);
-        void url;
       } catch (error) {
         if (error instanceof ConfigError || error instanceof PolicyLoadError) {
           process.stderr.write(`${error.message}\n`);
@@ -77,16 +103,45 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       }
     });
 
+  program
+    .command('query')
+    .description('Run a KQL query against a running emulator (--url) or directly on a data directory (--data).')
+    .argument('<kql>', 'the query, e.g. "customMetrics | summarize sum(value) by name"')
+    .addOption(new Option('--timespan <iso>', 'ISO 8601 duration or interval, e.g. PT1H'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(new Option('--url <url>', 'a running emulator, e.g. http://127.0.0.1:8080').conflicts('data'))
+    .addOption(new Option('--data <dir>', 'read the data directory directly'))
+    .action(async (kql: string, opts: { timespan?: string; format: QueryFormat; url?: string; data?: string }) => {
+      const result = await runQueryCommand({
+        query: kql,
+        format: opts.format,
+        ...(opts.timespan === undefined ? {} : { timespan: opts.timespan }),
+        ...(opts.url === undefined ? {} : { url: opts.url }),
+        ...(opts.data === undefined ? (opts.url === undefined ? { url: 'http://127.0.0.1:8080' } : {}) : { dataDir: opts.data }),
+      });
+      if (result.ok) out(result.text);
+      else {
+        process.stderr.write(`${result.text}\n`);
+        process.exitCode = 1;
+      }
+    });
+
   return program;
 }
 
-export async function startEmulatorFromCli(opts: StartOptions, out: (line: string) => void): Promise<{ emulator: Emulator; url: string }> {
+export async function startEmulatorFromCli(
+  opts: StartOptions,
+  out: (line: string) => void,
+): Promise<{ emulator: Emulator; url: string; httpsUrl?: string; close: () => Promise<void> }> {
   const presetName = opts.preset ?? (opts.config ? undefined : DEFAULT_PRESET);
   const config: EmulatorConfig = opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
+  const dataDir = resolve(opts.data ?? '.data');
+  const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: { ...configIdentity(config) } });
   const emulator = createEmulator({
     config,
     clock,
+    telemetry,
     engineOptions: { strict: !opts.loose, tokenLimitAlgorithm: opts.tokenLimitAlgorithm },
     controlPlaneRemote: opts.controlPlaneRemote,
     ...(opts.adminKey === undefined ? {} : { adminKey: opts.adminKey }),
@@ -96,8 +151,44 @@ export async function startEmulatorFromCli(opts: StartOptions, out: (line: strin
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
   }
   const { url } = await emulator.listen(opts.port, opts.host);
+  let httpsUrl: string | undefined;
+  let httpsServer: HttpsServer | undefined;
+  let tlsNote = '';
+  if (opts.https) {
+    const tls =
+      opts.cert && opts.key
+        ? { cert: readFileSync(opts.cert, 'utf8'), key: readFileSync(opts.key, 'utf8'), certPath: resolve(opts.cert), generated: false }
+        : await ensureSelfSignedCertificate(dataDir, clock.now());
+    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, emulator.app);
+    await new Promise<void>((res, rej) => {
+      httpsServer!.once('error', rej);
+      httpsServer!.listen(opts.httpsPort, opts.host, () => res());
+    });
+    const address = httpsServer.address() as AddressInfo;
+    httpsUrl = `https://${opts.host === '127.0.0.1' || opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${address.port}`;
+    tlsNote = `  HTTPS: ${httpsUrl}  (certificate ${tls.certPath}${tls.generated ? ', generated' : ''}; trust it with ${trustHint(tls.certPath)})`;
+  }
   out(describeStartup(emulator, url, opts.config ? `config ${opts.config}` : `preset ${presetName}`));
-  return { emulator, url };
+  const ai = emulator.config.appInsights;
+  out(`  App Insights: name ${ai.name}, appId ${ai.appId}, workspaceId ${ai.workspaceId}`);
+  out(`    query: POST ${httpsUrl ?? url}/v1/apps/${ai.appId}/query  |  connection string: ${connectionString(ai, httpsUrl ?? url)}`);
+  out(`    telemetry: ${opts.inMemory ? 'in memory' : telemetry.path}`);
+  if (tlsNote) out(tlsNote);
+  const close = async () => {
+    if (httpsServer) {
+      await new Promise<void>((res) => {
+        httpsServer!.close(() => res());
+        httpsServer!.closeIdleConnections();
+      });
+    }
+    await emulator.close();
+    await telemetry.close();
+  };
+  return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
+}
+
+function configIdentity(config: EmulatorConfig) {
+  return { ...DEFAULT_APP_INSIGHTS, ...config.appInsights };
 }
 
 export function describeStartup(emulator: Emulator, url: string, source: string): string {
@@ -113,7 +204,7 @@ export function describeStartup(emulator: Emulator, url: string, source: string)
   ];
   const models = c.backends.flatMap((b) => (b.deployments ?? []).map((d) => `    ${b.id}: ${d.name} (${d.model}${d.version ? ` ${d.version}` : ''})`));
   if (models.length) lines.push('  Model deployments:', ...models);
-  lines.push(`  Control plane: ${url}/_emulator/ (health, subscriptions, reset, clock, policies)`);
+  lines.push(`  Control plane: ${url}/_emulator/ (health, subscriptions, reset, clock, policies, appinsights)`);
   return lines.join('\n');
 }
 

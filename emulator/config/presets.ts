@@ -54,7 +54,9 @@ function labConfig(policy: string, subscriptions: Array<[string, string]>): Emul
         type: 'mock',
         region: 'UK South',
         credentials: { managedIdentityResource: 'https://cognitiveservices.azure.com' },
-        deployments: [{ name: 'gpt-4.1-mini', model: 'gpt-4.1-mini', version: '2025-04-14', capacity: 20 }],
+        // Capacity 20 = 20K TPM, 120 RPM. Azure checks RPM per 10 s (20 requests); the labs' calls take about a
+        // second each on Azure, but arrive in milliseconds here, so the request window is a minute.
+        deployments: [{ name: 'gpt-4.1-mini', model: 'gpt-4.1-mini', version: '2025-04-14', capacity: 20, requestWindowMs: 60_000 }],
       },
     ],
     apis: [

@@ -38,8 +38,10 @@ export interface ModelDeploymentConfig {
   name: string;
   model: string;
   version?: string;
-  /** Capacity units (1 = 1,000 TPM), Azure semantics. */
+  /** Capacity units (1 = 1,000 TPM and 6 RPM), Azure semantics. */
   capacity?: number;
+  /** Window over which RPM is enforced (Azure: 10 s, i.e. RPM/6 per 10 s). */
+  requestWindowMs?: number;
   encoding?: 'o200k_base' | 'cl100k_base';
 }
 

@@ -54,8 +54,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const method = ctx.request.method.toUpperCase();
       const body: BodyInit | undefined = method === 'GET' || method === 'HEAD' || ctx.request.bodyConsumed || !ctx.request.body ? undefined : (ctx.request.body as Uint8Array<ArrayBuffer>);
       const mockId = target.backendId && byId.get(target.backendId)?.type === 'mock' ? target.backendId : mockFor(url);
+      // One signal cancels the call (on timeout only: the body is still being read afterwards), one the timer.
       const abort = new AbortController();
-      const timeout = options.clock.sleep(forwardOptions.timeoutMs, abort.signal).then(
+      const timer = new AbortController();
+      const timeout = options.clock.sleep(forwardOptions.timeoutMs, timer.signal).then(
         () => {
           throw new BackendTimeoutError(`No response headers from ${url} within ${forwardOptions.timeoutMs} ms`);
         },
@@ -77,7 +79,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         }
         throw error;
       } finally {
-        abort.abort();
+        timer.abort();
       }
     },
   };

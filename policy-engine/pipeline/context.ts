@@ -1,4 +1,4 @@
-import { HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
+import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
 import type {
   ApiInfo,
   DeploymentInfo,
@@ -137,7 +137,7 @@ function buildExpressionContext(ctx: RequestContext, requestBody: () => MessageB
       return ctx.deployment;
     },
     get Elapsed() {
-      return clock.now() - ctx.timestamp;
+      return new CsTimeSpan(clock.now() - ctx.timestamp);
     },
     get LastError() {
       return ctx.lastError;
@@ -157,7 +157,7 @@ function buildExpressionContext(ctx: RequestContext, requestBody: () => MessageB
       return ctx.subscription;
     },
     get Timestamp() {
-      return new Date(ctx.timestamp);
+      return new CsDateTime(ctx.timestamp);
     },
     Tracing: false,
     Trace(_message: string) {},

@@ -96,6 +96,10 @@ export interface LlmUsage {
   cachedPromptTokens?: number;
   /** True when the counts were estimated (streaming without a usage chunk, or no usage in the response). */
   estimated: boolean;
+  /** The model the backend reports (`model` in the response). */
+  model?: string;
+  /** The completion text (for the LLM log). */
+  completionText?: string;
 }
 
 export interface UsageObservation {

@@ -18,6 +18,18 @@ export function usageFromJson(body: unknown): LlmUsage | undefined {
   return result;
 }
 
+/** The assistant text of a chat, completions or Responses API body. */
+function completionTextOf(body: unknown): string | undefined {
+  const b = body as { choices?: Array<{ message?: { content?: unknown }; text?: unknown }>; output?: Array<{ content?: Array<{ text?: unknown }> }> };
+  if (Array.isArray(b?.choices)) {
+    return b.choices.map((c) => (typeof c.message?.content === 'string' ? c.message.content : typeof c.text === 'string' ? c.text : '')).join('');
+  }
+  if (Array.isArray(b?.output)) {
+    return b.output.flatMap((o) => (Array.isArray(o.content) ? o.content.map((c) => (typeof c.text === 'string' ? c.text : '')) : [])).join('');
+  }
+  return undefined;
+}
+
 export function isEventStream(response: GatewayResponse): boolean {
   return (response.headers.get('content-type')?.[0] ?? '').toLowerCase().includes('text/event-stream');
 }
@@ -36,7 +48,14 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
     } catch {
       parsed = undefined;
     }
-    return { streaming: false, usage: Promise.resolve(usageFromJson(parsed)) };
+    const usage = usageFromJson(parsed);
+    if (usage) {
+      const model = (parsed as { model?: unknown }).model;
+      if (typeof model === 'string') usage.model = model;
+      const text = completionTextOf(parsed);
+      if (text !== undefined) usage.completionText = text;
+    }
+    return { streaming: false, usage: Promise.resolve(usage) };
   }
   if (body.kind !== 'stream' || !isEventStream(response)) return { streaming: false, usage: Promise.resolve(undefined) };
 
@@ -45,10 +64,18 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
   const accumulator = createSseUsageAccumulator();
   const finish = () => {
     const reported = ctx.services.options.useStreamedUsage ? accumulator.usage() : undefined;
-    if (reported) return settle(reported);
     const prompt = ctx.promptEstimate();
-    const completion = ctx.services.estimator.estimateTextTokens(accumulator.text());
-    settle({ promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, estimated: true });
+    const usage: LlmUsage = reported ?? {
+      promptTokens: prompt,
+      completionTokens: ctx.services.estimator.estimateTextTokens(accumulator.text()),
+      totalTokens: 0,
+      estimated: true,
+    };
+    if (!reported) usage.totalTokens = usage.promptTokens + usage.completionTokens;
+    usage.completionText = accumulator.text();
+    const model = accumulator.model();
+    if (model) usage.model = model;
+    settle(usage);
   };
   const transform = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
@@ -95,6 +122,7 @@ function readerOf(stream: ReadableStream<Uint8Array>): ReadableStreamDefaultRead
 export function createSseUsageAccumulator() {
   let buffer = '';
   let text = '';
+  let model: string | undefined;
   let reported: LlmUsage | undefined;
   const handleData = (data: string) => {
     if (data === '[DONE]') return;
@@ -104,6 +132,7 @@ export function createSseUsageAccumulator() {
     } catch {
       return;
     }
+    if (typeof event.model === 'string' && event.model) model ??= event.model;
     const choices = event.choices as Array<{ delta?: { content?: unknown }; text?: unknown }> | undefined;
     if (Array.isArray(choices)) {
       for (const choice of choices) {
@@ -127,6 +156,7 @@ export function createSseUsageAccumulator() {
       }
     },
     text: () => text,
+    model: () => model,
     usage: () => reported,
   };
 }

@@ -28,7 +28,7 @@ export function apiPolicy(inbound: string, sections: { backend?: string; outboun
     <set-backend-service backend-id="backend1" />
     ${inbound}
   </inbound>
-  <backend><base />${sections.backend ?? ''}</backend>
+  <backend>${sections.backend ?? '<base />'}</backend>
   <outbound><base />${sections.outbound ?? ''}</outbound>
   <on-error><base />${sections.onError ?? ''}</on-error>
 </policies>`;

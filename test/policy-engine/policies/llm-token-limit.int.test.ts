@@ -60,14 +60,20 @@ describe('llm-token-limit over HTTP (scripted backend usage, virtual clock)', ()
     const g = await start(`<llm-token-limit counter-key="k" tokens-per-minute="20" estimate-prompt-tokens="true" />`);
     const res = await labPost(g.url, g.keyFor('subscription1'));
     expect(res.status).toBe(429);
+    // The lab prompt's 31 estimated tokens can never fit in 20: no retry time is offered.
+    expect(await res.text()).toBe('{ "statusCode": 429, "message": "Token limit is exceeded." }');
     expect(backend.received).toHaveLength(0);
+    // With room for the estimate it is admitted.
+    const g2 = await start(`<llm-token-limit counter-key="k" tokens-per-minute="31" estimate-prompt-tokens="true" />`);
+    expect((await labPost(g2.url, g2.keyFor('subscription1'))).status).toBe(200);
+    expect(backend.received).toHaveLength(1);
   });
 
   it('reconciles the estimate with the actual usage and exposes tokens-consumed in backend and outbound', async () => {
     const g = await start(
       `<llm-token-limit counter-key="k" tokens-per-minute="1000" estimate-prompt-tokens="true" tokens-consumed-variable-name="consumed" remaining-tokens-header-name="x-remaining" />`,
       {
-        backend: `<set-header name="x-consumed-in-backend" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header>`,
+        backend: `<set-header name="x-consumed-in-backend" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header><forward-request />`,
         outbound: `<set-header name="x-consumed-in-outbound" exists-action="override"><value>@(context.Variables["consumed"].ToString())</value></set-header>`,
       },
     );
@@ -75,7 +81,7 @@ describe('llm-token-limit over HTTP (scripted backend usage, virtual clock)', ()
     const res = await labPost(g.url, g.keyFor('subscription1'));
     expect(res.status).toBe(200);
     const estimate = Number(backend.received[0]!.headers['x-consumed-in-backend']);
-    expect(estimate).toBe(30); // the lab prompt on o200k with the chat formula
+    expect(estimate).toBe(31); // the lab prompt on o200k with the chat formula
     expect(res.headers.get('x-consumed-in-outbound')).toBe('150');
     expect(res.headers.get('x-remaining')).toBe('850');
   });

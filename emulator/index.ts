@@ -1,0 +1,9 @@
+/**
+ * @module ai-gateway-emulator — an offline, Azure-compatible AI gateway: APIM policies (token limits, token
+ * metrics), mock Azure OpenAI models, App Insights-shaped telemetry with KQL.
+ */
+export { createEmulator, createTokenEstimator, type CreateEmulatorOptions, type Emulator } from './app.js';
+export { resolveConfig, loadConfigFile, wellKnownSubscriptionKey, ConfigError, DEFAULT_APP_INSIGHTS, type ResolvedConfig } from './config/load.js';
+export { PRESETS, presetConfig, DEFAULT_PRESET, type PresetName } from './config/presets.js';
+export type * from './config/schema.js';
+export { startEmulator, type StartEmulatorOptions, type RunningEmulator } from './testing/start-emulator.js';
