@@ -430,7 +430,7 @@ export class ExpressionCompiler {
     if (!member) {
       const entry = typeEntry(t.name);
       if (entry?.kind === 'host') this.error('ExprUnsupported', node, [`Static members of '${t.written}'`]);
-      else this.error('ExprUnknownMember', node, [t.written, name]);
+      else if (entry?.kind !== 'unsupported') this.error('ExprUnknownMember', node, [t.written, name]);
     }
     return member;
   }
@@ -959,9 +959,17 @@ export class ExpressionCompiler {
     switch (op) {
       case '+':
         if (lt === 'String' || rt === 'String') return (l, r) => toCSharpString(l) + toCSharpString(r);
-        if (lt === 'Char' && rt === 'Char') return (l, r) => (l as string).charCodeAt(0) + (r as string).charCodeAt(0);
+        if (lt === 'Char' || rt === 'Char') {
+          // char + char / char + int are int arithmetic in C#.
+          const code = (v: unknown, t: string) => (t === 'Char' && typeof v === 'string' ? v.charCodeAt(0) : v);
+          return (l, r) => add(code(l, lt), code(r, rt));
+        }
         return int32 ? (l, r) => (typeof l === 'number' && typeof r === 'number' ? wrapInt32(l + r) : add(l, r)) : add;
       case '-':
+        if (lt === 'Char' || rt === 'Char') {
+          const code = (v: unknown, t: string) => (t === 'Char' && typeof v === 'string' ? v.charCodeAt(0) : v);
+          return (l, r) => subtract(code(l, lt), code(r, rt));
+        }
         return int32 ? (l, r) => (typeof l === 'number' && typeof r === 'number' ? wrapInt32(l - r) : subtract(l, r)) : subtract;
       case '*':
         return (l, r) => {

@@ -610,7 +610,8 @@ export function parseJson(text: string, expect?: 'Object' | 'Array'): JToken {
     const c = text[p.i];
     const ok = expect === 'Object' ? c === '{' : c === '[';
     if (!ok) {
-      const what = c === '[' ? 'StartArray' : c === '{' ? 'StartObject' : c === '"' || c === "'" ? 'String' : /[-\d]/.test(c!) ? 'Integer' : c === 't' || c === 'f' ? 'Boolean' : c === 'n' ? 'Null' : undefined;
+      const rest = text.slice(p.i);
+      const what = c === '[' ? 'StartArray' : c === '{' ? 'StartObject' : c === '"' || c === "'" ? 'String' : /^-?\d/.test(rest) ? (/^-?\d+[.eE]/.test(rest) ? 'Float' : 'Integer') : /^(true|false)\b/.test(rest) ? 'Boolean' : /^null\b/.test(rest) ? 'Null' : undefined;
       if (what) {
         p.i++;
         throw clrErrors.jsonReader(`Error reading J${expect} from JsonReader. Current JsonReader item is not ${expect === 'Object' ? 'an object' : 'an array'}: ${what}. ${p.where()}`);
@@ -619,7 +620,11 @@ export function parseJson(text: string, expect?: 'Object' | 'Array'): JToken {
   }
   const value = p.value('');
   p.skipWs();
-  if (p.i < text.length) throw clrErrors.jsonReader(`Additional text encountered after finished reading JSON content: ${text[p.i]}. ${p.where()}`);
+  if (p.i < text.length) {
+    const c = text[p.i];
+    p.i++;
+    throw clrErrors.jsonReader(`Additional text encountered after finished reading JSON content: ${c}. ${p.where()}`);
+  }
   return value;
 }
 

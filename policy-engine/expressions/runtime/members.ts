@@ -126,7 +126,7 @@ export function invokeMember(target: unknown, name: string, args: unknown[], sit
       if (!Array.isArray(target) && !(target instanceof Uint8Array) && !OBJECT_PROTO_NAMES.has(name)) {
         const member = (target as Record<string, unknown>)[name];
         if (typeof member === 'function') return callHostFunction(member as (...a: unknown[]) => unknown, target, name, args, site);
-        if (member !== undefined && !(target instanceof JToken && name === 'Value')) {
+        if (member !== undefined && !(target instanceof JToken && name === 'Value') && !(LINQ[name] && enumerate(target))) {
           throw clrErrors.invalidOperation(`Non-invocable member '${name}' of '${readableName(target)}' cannot be used like a method.`);
         }
       }

@@ -30,7 +30,7 @@ export function toJsRegExp(pattern: string, options: unknown, global = true): Re
   try {
     return new RegExp(source, flags);
   } catch (e) {
-    throw clrErrors.regexParse(`parsing "${pattern}" - ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    throw clrErrors.regexParse(`parsing "${pattern}" - ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`);
   }
 }
 

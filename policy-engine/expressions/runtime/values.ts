@@ -127,7 +127,7 @@ export function toCSharpString(value: unknown): string {
   }
 }
 
-/** .NET Core 3.0+ `double.ToString()`: shortest round-trip digits; scientific notation below 1E-05 and from 1E+15. */
+/** .NET Core 3.0+ `double.ToString()`: shortest round-trip digits; scientific notation from 1E-05 down and from 1E+15 up. */
 export function formatDouble(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (n === Infinity) return '∞';
@@ -135,7 +135,7 @@ export function formatDouble(n: number): string {
   if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
   const [mantissa, exp] = n.toExponential().split('e') as [string, string];
   const e = Number(exp);
-  if (e < -5 || e >= 15) return `${mantissa}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  if (e < -4 || e >= 15) return `${mantissa}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
   return String(n);
 }
 
