@@ -2,6 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { ClockControlError, PolicyLoadError, scopeKey, type PolicyScope } from '../../policy-engine/index.js';
 import type { Emulator } from '../app.js';
 import { normalizeIp } from '../gateway/handler.js';
+import { addModelAndStateRoutes } from './models-and-state.js';
 
 export interface ControlPlaneOptions {
   emulator: Emulator;
@@ -129,6 +130,8 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
       res.status(removed ? 200 : 404).json({ scope: scopeKey(scope), status: removed ? 'deleted' : 'absent' });
     });
   }
+
+  addModelAndStateRoutes(router, emulator, (res) => (status, code, message) => fail(res, status, code, message));
 
   router.use((req, res) => fail(res, 404, 'NotFound', `No control-plane route ${req.method} /_emulator${req.path}.`));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -1,4 +1,4 @@
-import type { BucketState, CounterStore, WindowEntry } from './store.js';
+import type { BucketState, CounterSnapshot, CounterStore, WindowEntry } from './store.js';
 
 interface StoredEntry extends WindowEntry {
   handle: string;
@@ -59,6 +59,21 @@ export class MemoryCounterStore implements CounterStore {
     this.windows.clear();
     this.counters.clear();
     this.buckets.clear();
+  }
+
+  async snapshot(): Promise<CounterSnapshot> {
+    const windows: CounterSnapshot['windows'] = {};
+    for (const [key, entries] of this.windows) windows[key] = entries.map(({ at, amount, expiresAt }) => ({ at, amount, expiresAt }));
+    return { windows, counters: Object.fromEntries(this.counters), buckets: Object.fromEntries(this.buckets) };
+  }
+
+  async restore(snapshot: CounterSnapshot): Promise<void> {
+    await this.clear();
+    for (const [key, entries] of Object.entries(snapshot.windows ?? {})) {
+      this.windows.set(key, entries.map((e) => ({ ...e, handle: String(this.nextHandle++) })));
+    }
+    for (const [key, c] of Object.entries(snapshot.counters ?? {})) this.counters.set(key, { ...c });
+    for (const [key, b] of Object.entries(snapshot.buckets ?? {})) this.buckets.set(key, { ...b });
   }
 
   async close(): Promise<void> {}

@@ -24,6 +24,10 @@ export interface CounterStore {
   bucketUpdate<T>(key: string, update: (state: BucketState | undefined) => { state: BucketState; result: T }): Promise<T>;
   /** Removes every counter (emulator reset). */
   clear(): Promise<void>;
+  /** Every counter as JSON (state export). */
+  snapshot(): Promise<CounterSnapshot>;
+  /** Replaces every counter with a snapshot (state import). */
+  restore(snapshot: CounterSnapshot): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,4 +35,10 @@ export interface BucketState {
   /** Tokens available (negative = debt after an overshoot). */
   level: number;
   updatedAt: number;
+}
+
+export interface CounterSnapshot {
+  windows: Record<string, Array<WindowEntry & { expiresAt: number }>>;
+  counters: Record<string, { value: number; expiresAt: number }>;
+  buckets: Record<string, BucketState>;
 }
