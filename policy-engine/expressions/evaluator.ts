@@ -1093,10 +1093,12 @@ export class ExpressionCompiler {
     const from = operand.type;
     const ev = operand.ev;
     const span = this.span(e);
+    const isString = t.name === 'String' && t.arrays === 0;
     const v: Value = {
       kind: 'value',
       ev: (f) => {
         const x = ev(f);
+        if (isString && (typeof x === 'string' || x === null)) return x;
         try {
           return castTo(x, t, from);
         } catch (err) {
