@@ -2,110 +2,182 @@ import Database, { type Database as SqliteDatabase, type Statement } from 'bette
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileKql, encodeRows, KqlError, registerKqlFunctions } from './kql/index.js';
-import type { AppInsightsIdentity, GatewayLogRecord, LlmLogRecord, MetricRecord, QueryOptions, QueryResult, RequestRecord, TelemetryStore } from './store.js';
-import { CUSTOM_METRICS, GATEWAY_LOGS, kqlTables, LLM_LOG, PHYSICAL_TABLES, REQUESTS, schemaSql, type PhysicalTable } from './tables.js';
+import { compileKql, executeKql, registerKqlFunctions } from './kql/index.js';
+import {
+  TelemetryStoreClosedError,
+  type AppInsightsIdentity,
+  type DependencyRecord,
+  type EventRecord,
+  type GatewayLogRecord,
+  type LlmLogRecord,
+  type MetricRecord,
+  type QueryOptions,
+  type QueryResult,
+  type RequestRecord,
+  type TelemetryContext,
+  type TelemetryStore,
+  type TraceRecord,
+} from './store.js';
+import { applySchema, CUSTOM_EVENTS, CUSTOM_METRICS, DEPENDENCIES, GATEWAY_LOGS, kqlTables, LLM_LOG, PHYSICAL_TABLES, REQUESTS, TRACES, type PhysicalTable } from './tables.js';
+import { parseTimespan } from './timespan.js';
 
 export const TELEMETRY_FILE = 'telemetry.db';
-const SDK_VERSION = 'apim-emulator:1.0';
-const BATCH_SIZE = 500;
-const FLUSH_DELAY_MS = 20;
+export const SDK_VERSION = 'apim-emulator:1.0';
+const DEFAULT_BATCH_SIZE = 1000;
+const DEFAULT_FLUSH_INTERVAL_MS = 25;
+const DEFAULT_MAX_QUEUE = 100_000;
 
 export interface SqliteTelemetryStoreOptions {
-  /** Directory for telemetry.db (created when missing). Ignored with inMemory. */
+  /** Directory holding telemetry.db (created when missing). */
   dataDir?: string;
+  /** Keep everything in memory (default when no dataDir is given). */
   inMemory?: boolean;
   identity: AppInsightsIdentity;
+  /** Open an existing telemetry.db read-only (e.g. the query CLI next to a running emulator). */
+  readonly?: boolean;
+  /** Pending rows that trigger a flush on the next tick (default 1000). */
+  batchSize?: number;
+  /** Longest time a row waits before its transaction, in wall ms (default 25). */
+  flushIntervalMs?: number;
+  /** Backpressure: at this many pending rows a write flushes inline (default 100 000). */
+  maxQueue?: number;
+  /** Background flush failures (the rows stay queued and are retried). Default: one stderr line. */
+  onError?: (error: Error) => void;
 }
 
-type Row = Record<string, unknown>;
+type Pending = [PhysicalTable, unknown[]];
 
-/** The embedded default store: one SQLite file (WAL), writes batched in transactions off the request path. */
+/**
+ * The embedded default store: one SQLite file (WAL) or memory. Writes are queued and committed in one
+ * transaction per batch, on a short timer or when the batch is full, never inside the write call
+ * (unless the queue passes maxQueue). Queries flush first, so every acknowledged write is visible.
+ */
 export class SqliteTelemetryStore implements TelemetryStore {
   readonly kind = 'sqlite';
+  /** The database file, or ':memory:'. */
   readonly path: string;
   private readonly db: SqliteDatabase;
   private readonly inserts = new Map<PhysicalTable, Statement>();
-  private queue: Array<[PhysicalTable, Row]> = [];
+  private readonly identity: AppInsightsIdentity;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxQueue: number;
+  private readonly onError: (error: Error) => void;
+  private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
+  private readonly writeBatch: (batch: Pending[]) => void;
 
-  constructor(private readonly options: SqliteTelemetryStoreOptions) {
-    if (options.inMemory || !options.dataDir) {
+  constructor(options: SqliteTelemetryStoreOptions) {
+    this.identity = options.identity;
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.maxQueue = Math.max(options.maxQueue ?? DEFAULT_MAX_QUEUE, this.batchSize);
+    this.onError = options.onError ?? ((error) => process.stderr.write(`telemetry store: ${error.message}\n`));
+    if (options.inMemory || options.dataDir === undefined) {
       this.path = ':memory:';
+      this.db = new Database(':memory:');
     } else {
-      mkdirSync(options.dataDir, { recursive: true });
+      if (!options.readonly) mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, TELEMETRY_FILE);
+      this.db = new Database(this.path, options.readonly ? { readonly: true, fileMustExist: true } : {});
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        // WAL + NORMAL: a committed batch survives a process crash (not necessarily a power cut).
+        this.db.pragma('synchronous = NORMAL');
+      }
     }
-    this.db = new Database(this.path);
-    if (this.path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(schemaSql());
+    if (!options.readonly) applySchema(this.db);
     registerKqlFunctions(this.db);
-    for (const table of PHYSICAL_TABLES) {
-      const names = table.columns.map((c) => `"${c.name}"`).join(', ');
-      const params = table.columns.map((c) => `@${c.name.replace(/[^A-Za-z0-9_]/g, '_')}`).join(', ');
-      this.inserts.set(table, this.db.prepare(`INSERT INTO "${table.name}" (${names}) VALUES (${params})`));
+    if (!options.readonly) {
+      for (const table of PHYSICAL_TABLES) {
+        const names = table.columns.map((c) => `"${c.name}"`).join(', ');
+        this.inserts.set(table, this.db.prepare(`INSERT INTO "${table.name}" (${names}) VALUES (${table.columns.map(() => '?').join(', ')})`));
+      }
     }
+    this.writeBatch = this.db.transaction((batch: Pending[]) => {
+      for (const [table, values] of batch) this.inserts.get(table)!.run(values);
+    });
+  }
+
+  /** Rows waiting for their transaction. */
+  get pending(): number {
+    return this.queue.length;
   }
 
   writeMetric(r: MetricRecord): void {
-    const id = this.options.identity;
-    const count = r.count ?? 1;
     this.enqueue(CUSTOM_METRICS, {
+      ...this.context(r, 'customMetric'),
       timestamp: r.timestamp,
       name: r.name,
       value: r.value,
-      valueCount: count,
+      valueCount: r.count ?? 1,
       valueSum: r.sum ?? r.value,
       valueMin: r.min ?? r.value,
       valueMax: r.max ?? r.value,
       valueStdDev: r.stdDev ?? 0,
-      customDimensions: r.dimensions,
-      customMeasurements: null,
-      operation_Name: r.operationName,
-      operation_Id: r.operationId,
-      client_IP: r.clientIp,
-      cloud_RoleName: r.cloudRoleName,
-      cloud_RoleInstance: r.cloudRoleInstance,
-      appId: id.appId,
-      appName: id.name,
-      iKey: id.instrumentationKey,
-      sdkVersion: SDK_VERSION,
-      itemId: randomUUID(),
-      itemType: 'customMetric',
-      itemCount: 1,
+      customDimensions: r.dimensions ?? {},
+      customMeasurements: r.measurements ?? null,
       _MetricNamespace: r.namespace,
       _IsEstimated: r.estimated ?? false,
     });
   }
 
   writeRequest(r: RequestRecord): void {
-    const id = this.options.identity;
     this.enqueue(REQUESTS, {
+      ...this.context(r, 'request'),
+      operation_Name: r.operationName ?? r.name,
       timestamp: r.timestamp,
       id: r.id,
-      source: '',
+      source: r.source,
       name: r.name,
       url: r.url,
       success: r.success,
       resultCode: String(r.resultCode),
       duration: r.durationMs,
+      performanceBucket: r.performanceBucket ?? performanceBucket(r.durationMs),
+      customDimensions: r.dimensions ?? {},
+      customMeasurements: r.measurements ?? null,
+    });
+  }
+
+  writeDependency(r: DependencyRecord): void {
+    this.enqueue(DEPENDENCIES, {
+      ...this.context(r, 'dependency'),
+      timestamp: r.timestamp,
+      id: r.id,
+      target: r.target,
+      type: r.type,
+      name: r.name,
+      data: r.data,
+      success: r.success,
+      resultCode: String(r.resultCode),
+      duration: r.durationMs,
       performanceBucket: performanceBucket(r.durationMs),
-      customDimensions: r.dimensions,
-      customMeasurements: null,
-      operation_Name: r.name,
-      operation_Id: r.operationId,
-      client_IP: r.clientIp,
-      cloud_RoleName: r.cloudRoleName,
-      cloud_RoleInstance: r.cloudRoleInstance,
-      appId: id.appId,
-      appName: id.name,
-      iKey: id.instrumentationKey,
-      sdkVersion: SDK_VERSION,
-      itemId: randomUUID(),
-      itemType: 'request',
-      itemCount: 1,
+      customDimensions: r.dimensions ?? {},
+      customMeasurements: r.measurements ?? null,
+    });
+  }
+
+  writeTrace(r: TraceRecord): void {
+    this.enqueue(TRACES, {
+      ...this.context(r, 'trace'),
+      timestamp: r.timestamp,
+      message: r.message,
+      severityLevel: r.severityLevel,
+      customDimensions: r.dimensions ?? {},
+      customMeasurements: r.measurements ?? null,
+    });
+  }
+
+  writeEvent(r: EventRecord): void {
+    this.enqueue(CUSTOM_EVENTS, {
+      ...this.context(r, 'customEvent'),
+      timestamp: r.timestamp,
+      name: r.name,
+      customDimensions: r.dimensions ?? {},
+      customMeasurements: r.measurements ?? null,
     });
   }
 
@@ -118,104 +190,201 @@ export class SqliteTelemetryStore implements TelemetryStore {
   }
 
   query(kql: string, options: QueryOptions): QueryResult {
-    this.flushNow();
-    const compiled = compileKql(kql, { tables: kqlTables(options.tableSet ?? 'all'), nowMs: options.nowMs, ...(options.timespan ? { timespan: options.timespan } : {}) });
-    let raw: unknown[][];
-    try {
-      raw = this.db.prepare(compiled.sql).raw(true).all(...compiled.params) as unknown[][];
-    } catch (error) {
-      throw new KqlError({ kind: 'semantic', code: 'SEM0150', message: `Query execution failed: ${(error as Error).message}`, line: 1, pos: 0, offset: 0 });
-    }
-    const rows = encodeRows(compiled.columns, raw);
-    return { tables: [{ name: 'PrimaryResult', columns: compiled.columns, rows }], ...(compiled.render ? { render: compiled.render } : {}) };
+    this.assertOpen();
+    this.flushNow(true);
+    const timespan = typeof options.timespan === 'string' ? parseTimespan(options.timespan, options.nowMs) : options.timespan;
+    const compileOptions = { tables: kqlTables(options.tableSet ?? 'all'), nowMs: options.nowMs, ...(timespan ? { timespan } : {}) };
+    const { columns, rows } = executeKql(this.db, kql, compileOptions);
+    // `render` is compile-time metadata; only queries that mention it pay for a second compile.
+    const render = /\brender\b/i.test(kql) ? compileKql(kql, compileOptions).render : undefined;
+    return { tables: [{ name: 'PrimaryResult', columns, rows }], ...(render ? { render } : {}) };
   }
 
   counts(): Record<string, number> {
-    this.flushNow();
+    this.assertOpen();
+    this.flushNow(true);
     const out: Record<string, number> = {};
     for (const t of PHYSICAL_TABLES) out[t.name] = (this.db.prepare(`SELECT count(*) AS n FROM "${t.name}"`).get() as { n: number }).n;
     return out;
   }
 
   async flush(): Promise<void> {
-    this.flushNow();
+    this.assertOpen();
+    this.flushNow(true);
   }
 
   async clear(): Promise<void> {
+    this.assertOpen();
+    this.cancelTimers();
     this.queue = [];
-    for (const t of PHYSICAL_TABLES) this.db.exec(`DELETE FROM "${t.name}"`);
+    if (this.inserts.size === 0) return;
+    this.db.transaction(() => {
+      for (const t of PHYSICAL_TABLES) this.db.exec(`DELETE FROM "${t.name}"`);
+    })();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushNow();
-    this.closed = true;
-    if (this.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
-    this.db.close();
+    try {
+      this.flushNow(true);
+    } finally {
+      this.closed = true;
+      this.cancelTimers();
+      if (this.path !== ':memory:' && this.inserts.size > 0) {
+        try {
+          this.db.pragma('wal_checkpoint(TRUNCATE)');
+        } catch {
+          // Another connection (e.g. the query CLI) may hold a read lock; the WAL is replayed on next open.
+        }
+      }
+      this.db.close();
+    }
   }
 
-  private enqueue(table: PhysicalTable, row: Row): void {
-    if (this.closed) throw new Error('The telemetry store is closed.');
-    this.queue.push([table, row]);
-    if (this.queue.length >= BATCH_SIZE) this.flushNow();
-    else this.timer ??= setTimeout(() => this.flushNow(), FLUSH_DELAY_MS);
+  private context(r: TelemetryContext, itemType: string): Record<string, unknown> {
+    return {
+      operation_Name: r.operationName,
+      operation_Id: r.operationId,
+      operation_ParentId: r.operationParentId,
+      client_IP: r.clientIp,
+      cloud_RoleName: r.cloudRoleName,
+      cloud_RoleInstance: r.cloudRoleInstance,
+      user_Id: r.userId,
+      session_Id: r.sessionId,
+      appId: this.identity.appId,
+      appName: this.identity.name,
+      iKey: this.identity.instrumentationKey,
+      sdkVersion: r.sdkVersion ?? SDK_VERSION,
+      itemId: randomUUID(),
+      itemType,
+      itemCount: r.itemCount ?? 1,
+      _ResourceId: this.identity.resourceId,
+    };
   }
 
-  private flushNow(): void {
+  private assertOpen(): void {
+    if (this.closed) throw new TelemetryStoreClosedError();
+  }
+
+  private enqueue(table: PhysicalTable, row: Record<string, unknown>): void {
+    this.assertOpen();
+    if (this.inserts.size === 0) throw new Error(`The telemetry store at ${this.path} is read-only.`);
+    this.queue.push([table, toSqlValues(table, row)]);
+    if (this.queue.length >= this.maxQueue) {
+      this.flushNow(true);
+    } else if (this.queue.length >= this.batchSize) {
+      this.immediate ??= setImmediate(() => this.flushNow(false));
+    } else {
+      this.timer ??= setTimeout(() => this.flushNow(false), this.flushIntervalMs);
+    }
+  }
+
+  private cancelTimers(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** Commits the queue in one transaction. A failed batch stays queued; `rethrow` = the caller waits for it. */
+  private flushNow(rethrow: boolean): void {
+    this.cancelTimers();
     if (this.queue.length === 0 || this.closed) return;
     const batch = this.queue;
     this.queue = [];
-    this.writeBatch(batch);
+    try {
+      this.writeBatch(batch);
+    } catch (error) {
+      this.queue = batch.concat(this.queue);
+      const e = error instanceof Error ? error : new Error(String(error));
+      if (rethrow) throw e;
+      this.onError(e);
+      this.timer ??= setTimeout(() => this.flushNow(false), Math.max(this.flushIntervalMs, 1000));
+    }
   }
-
-  private readonly writeBatch = (batch: Array<[PhysicalTable, Row]>) =>
-    this.db.transaction(() => {
-      for (const [table, row] of batch) this.inserts.get(table)!.run(toSqlRow(table, row));
-    })();
 }
 
-/** Maps a record to bind parameters following the storage conventions. */
-function toSqlRow(table: PhysicalTable, row: Row): Row {
-  const out: Row = {};
-  for (const c of table.columns) {
-    const key = c.name.replace(/[^A-Za-z0-9_]/g, '_');
+/** A record's values in column order, following the storage conventions (tables.ts). */
+function toSqlValues(table: PhysicalTable, row: Record<string, unknown>): unknown[] {
+  return table.columns.map((c) => {
     const v = row[c.name];
     switch (c.type) {
       case 'string':
       case 'guid':
-        out[key] = v === undefined || v === null ? '' : String(v);
-        break;
+        return v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
       case 'dynamic':
-        out[key] = v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
-        break;
+        return v === undefined || v === null ? null : typeof v === 'string' ? jsonText(v) : JSON.stringify(v);
       case 'bool':
-        out[key] = v === undefined || v === null ? null : v ? 1 : 0;
-        break;
+        return v === undefined || v === null ? null : v === 'false' || v === 'False' ? 0 : v ? 1 : 0;
       case 'int':
       case 'long':
       case 'datetime':
-      case 'timespan':
-        out[key] = typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null;
-        break;
-      default:
-        out[key] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+      case 'timespan': {
+        const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+        return Number.isFinite(n) ? Math.round(n) : null;
+      }
+      default: {
+        const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+        return Number.isFinite(n) ? n : null;
+      }
     }
-  }
-  return out;
+  });
 }
 
-/** App Insights' duration buckets. */
-function performanceBucket(ms: number): string {
-  const buckets: Array<[number, string]> = [
-    [250, '<250ms'], [500, '250ms-500ms'], [1000, '500ms-1sec'], [3000, '1sec-3sec'], [7000, '3sec-7sec'],
-    [15000, '7sec-15sec'], [30000, '15sec-30sec'], [60000, '30sec-1min'], [120000, '1min-2min'], [300000, '2min-5min'],
-  ];
-  for (const [limit, label] of buckets) if (ms < limit) return label;
+/** Dynamic columns hold valid JSON: a string that already is JSON is kept, other text becomes a JSON string. */
+function jsonText(text: string): string {
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return JSON.stringify(text);
+  }
+}
+
+const PERFORMANCE_BUCKETS: ReadonlyArray<[number, string]> = [
+  [250, '<250ms'], [500, '250ms-500ms'], [1000, '500ms-1sec'], [3000, '1sec-3sec'], [7000, '3sec-7sec'],
+  [15000, '7sec-15sec'], [30000, '15sec-30sec'], [60000, '30sec-1min'], [120000, '1min-2min'], [300000, '2min-5min'],
+];
+
+/** App Insights' request duration buckets. */
+export function performanceBucket(ms: number): string {
+  for (const [limit, label] of PERFORMANCE_BUCKETS) if (ms < limit) return label;
   return '>=5min';
 }
 
 export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions): SqliteTelemetryStore {
   return new SqliteTelemetryStore(options);
+}
+
+export interface ShutdownFlushOptions {
+  /** Default SIGTERM and SIGINT. */
+  signals?: NodeJS.Signals[];
+  /** Called after the store closed (default process.exit). */
+  exit?: (code: number) => void;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * On SIGTERM/SIGINT: close (flush) the store, then exit 0 (1 if the flush failed), so acknowledged writes
+ * are never lost. Returns a function that removes the handlers.
+ */
+export function installShutdownFlush(store: Pick<TelemetryStore, 'close'>, options: ShutdownFlushOptions = {}): () => void {
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let running = false;
+  const handler = () => {
+    if (running) return;
+    running = true;
+    store.close().then(
+      () => exit(0),
+      (error: unknown) => {
+        (options.onError ?? ((e: Error) => process.stderr.write(`telemetry store: ${e.message}\n`)))(error instanceof Error ? error : new Error(String(error)));
+        exit(1);
+      },
+    );
+  };
+  for (const s of signals) process.on(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
 }

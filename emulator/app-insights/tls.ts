@@ -1,6 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { systemClock } from '../../policy-engine/clock.js';
 
 export interface TlsMaterial {
   certPath: string;
@@ -15,22 +17,27 @@ export const CERT_FILE = 'emulator-cert.pem';
 export const KEY_FILE = 'emulator-key.pem';
 
 /**
- * A self-signed certificate for localhost / 127.0.0.1 / ::1, written to the data directory and reused on
- * restart. Azure SDK clients refuse bearer tokens over plain HTTP; trust this certificate with
- * NODE_EXTRA_CA_CERTS=<certPath> (Node) or SSL_CERT_FILE / REQUESTS_CA_BUNDLE (Python).
+ * A self-signed certificate (CN=localhost; SANs DNS:localhost, IP:127.0.0.1, IP:::1; valid 10 years),
+ * written to the data directory and reused on restart while it is valid at `nowMs` (wall-clock ms;
+ * default systemClock — not an emulated clock, since clients verify against real time). Azure SDK clients
+ * refuse bearer tokens over plain HTTP; trust this certificate with NODE_EXTRA_CA_CERTS=<certPath> (Node)
+ * or SSL_CERT_FILE / REQUESTS_CA_BUNDLE (Python).
  */
-export async function ensureSelfSignedCertificate(dataDir: string, nowMs: number): Promise<TlsMaterial> {
+export async function ensureSelfSignedCertificate(dataDir: string, nowMs: number = systemClock.now()): Promise<TlsMaterial> {
   const certPath = join(dataDir, CERT_FILE);
   const keyPath = join(dataDir, KEY_FILE);
   if (existsSync(certPath) && existsSync(keyPath)) {
-    return { certPath, keyPath, cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), generated: false };
+    const cert = readFileSync(certPath, 'utf8');
+    const key = readFileSync(keyPath, 'utf8');
+    if (isUsable(cert, nowMs)) return { certPath, keyPath, cert, key, generated: false };
   }
   mkdirSync(dataDir, { recursive: true });
   const day = 86_400_000;
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     algorithm: 'sha256',
-    notBeforeDate: new Date(nowMs - day),
+    // TLS clients check validity against the wall clock: a wide window tolerates a skewed emulated clock.
+    notBeforeDate: new Date(nowMs - 365 * day),
     notAfterDate: new Date(nowMs + 3650 * day),
     extensions: [
       { name: 'basicConstraints', cA: true },
@@ -51,6 +58,17 @@ export async function ensureSelfSignedCertificate(dataDir: string, nowMs: number
   return { certPath, keyPath, cert: pems.cert, key: pems.private, generated: true };
 }
 
+/** A PEM that parses and is valid at `nowMs` (otherwise it is regenerated). */
+function isUsable(pem: string, nowMs: number): boolean {
+  try {
+    const x509 = new X509Certificate(pem);
+    return Date.parse(x509.validFrom) <= nowMs && nowMs < Date.parse(x509.validTo);
+  } catch {
+    return false;
+  }
+}
+
+/** The environment variable line that makes Node trust the certificate. */
 export function trustHint(certPath: string): string {
   return `NODE_EXTRA_CA_CERTS=${certPath}`;
 }

@@ -70,13 +70,13 @@ describe('App Insights / Log Analytics query API', () => {
     expect(missing.status).toBe(400);
   });
 
-  it('404 PathNotFoundError for an unknown app id, WorkspaceNotFoundError for an unknown workspace', async () => {
+  it('404 PathNotFoundError for an unknown app id or workspace (WorkspaceNotFoundError inside)', async () => {
     const app = await post('/v1/apps/00000000-0000-0000-0000-000000000000/query', { query: 'customMetrics' });
     expect(app.status).toBe(404);
     expect((await app.json()).error.code).toBe('PathNotFoundError');
     const ws = await post('/v1/workspaces/00000000-0000-0000-0000-000000000000/query', { query: 'AppMetrics' });
     expect(ws.status).toBe(404);
-    expect((await ws.json()).error.code).toBe('WorkspaceNotFoundError');
+    expect((await ws.json()).error).toMatchObject({ code: 'PathNotFoundError', innererror: { code: 'WorkspaceNotFoundError' } });
   });
 
   it('serves workspace names on /workspaces and resource-scoped paths, tolerating //', async () => {
