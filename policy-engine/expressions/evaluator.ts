@@ -81,6 +81,9 @@ interface Local {
 
 const MAX_LOOP_ITERATIONS = 10_000_000;
 
+/** APIM-specific extension methods the emulator does not implement (rejected at load). */
+const APIM_EXTENSIONS_NOT_EMULATED: ReadonlySet<string> = new Set(['AsJwt', 'TryParseJwt', 'AsBasic', 'TryParseBasic', 'Encrypt', 'Decrypt', 'VerifyNoRevocation']);
+
 const UNIVERSAL_METHODS: Record<string, string> = { ToString: 'String', Equals: 'Boolean', GetType: 'Dynamic', GetHashCode: 'Int32', CompareTo: 'Int32' };
 const BOOLEAN_METHODS = new Set(['Contains', 'ContainsKey', 'StartsWith', 'EndsWith', 'Any', 'All', 'Equals', 'IsMatch', 'TryGetValue', 'Remove', 'ContainsValue', 'HasFlag', 'SequenceEqual']);
 
@@ -719,6 +722,7 @@ export class ExpressionCompiler {
         };
       }
       // Instance method.
+      if (APIM_EXTENSIONS_NOT_EMULATED.has(name)) this.error('ExprUnsupported', nameNode, [`The APIM extension method '${name}'`]);
       if (target.schema) {
         const model = CONTEXT_MODEL[target.schema];
         const known = model?.[name];

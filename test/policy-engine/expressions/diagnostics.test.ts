@@ -61,6 +61,7 @@ const CASES: Array<[string, 'expression' | 'block', string[]]> = [
   ['if (true) return 1 else return 2;', 'block', ['EXPR2005 1:19']],
   ['var q = new List<string>(; return 1;', 'block', ['EXPR2001 1:26']],
   ['return context.Request.Body.As<JObject>(preserveContent: true)["a"];', 'block', []],
+  ['context.Request.Headers.GetValueOrDefault("Authorization", "").AsJwt()?.Subject', 'expression', ['EXPR2010 1:64']],
   ['/* unterminated', 'expression', ['EXPR2005 1:1', 'EXPR2001 1:16']],
 ];
 
