@@ -13,6 +13,9 @@ import {
 } from '../../policy-engine/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 
+/** Reason used to cancel the timeout timer (a constant: no DOMException per request). */
+const TIMER_DONE = Symbol('forward-request timer done');
+
 /** Headers that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length']);
 
@@ -79,7 +82,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         }
         throw error;
       } finally {
-        timer.abort();
+        timer.abort(TIMER_DONE);
       }
     },
   };

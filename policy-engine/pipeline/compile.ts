@@ -1,5 +1,5 @@
 import { createDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
-import { compileExpression, ExpressionRuntimeError, type CompiledExpression } from '../expressions/index.js';
+import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression } from '../expressions/index.js';
 import type { AttributeKind, AttributeSpec, AttributeType, CompileEnv, PolicyDefinition, ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
 import { readPolicyXml } from '../xml/index.js';
@@ -270,10 +270,7 @@ function convertRuntimeValue(value: unknown, spec: AttributeSpec, policy: string
   });
 }
 
-/** C#'s ToString() for values coming out of expressions. */
+/** C#'s ToString() for values coming out of expressions (null → empty). */
 export function csharpToString(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if (value === null || value === undefined) return '';
-  return String(value);
+  return value === null || value === undefined ? '' : toCSharpString(value);
 }
