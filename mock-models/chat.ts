@@ -177,11 +177,49 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
   for (let index = 0; index < request.n; index++) {
     const random = createRandom(`${key}#${index}`);
     const target = random.int(range.min, range.max);
-    const text = generateText(random, target, encoding);
+    const prose = generateText(random, target, encoding);
+    const text = structuredContent(request.responseFormat, prose) ?? prose;
     choices.push(finishChoice(index, text, request.maxTokens, request.stop, encoding));
   }
   const completion = choices.reduce((sum, c) => sum + c.completionTokens, 0);
   return { reportedModel: reportedModelFor(options.model, options.version, key), promptTokens, choices, usage: makeUsage(promptTokens, completion) };
+}
+
+/**
+ * `response_format` json_object → `{"answer": "<text>"}`; json_schema → an instance of the schema whose strings
+ * come from the generated text (so SDK helpers such as `.parse()` succeed). Otherwise undefined (plain text).
+ */
+export function structuredContent(responseFormat: unknown, prose: string): string | undefined {
+  const format = responseFormat as { type?: string; json_schema?: { schema?: unknown } } | undefined;
+  if (format?.type === 'json_object') return JSON.stringify({ answer: prose });
+  if (format?.type !== 'json_schema') return undefined;
+  const words = prose.split(/\s+/).filter(Boolean);
+  let next = 0;
+  const word = () => words[next++ % Math.max(1, words.length)] ?? 'value';
+  const instance = (schema: unknown, depth: number): unknown => {
+    const s = (schema ?? {}) as { type?: string | string[]; properties?: Record<string, unknown>; items?: unknown; enum?: unknown[]; anyOf?: unknown[]; const?: unknown };
+    if (s.const !== undefined) return s.const;
+    if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+    if (Array.isArray(s.anyOf) && s.anyOf.length > 0) return instance(s.anyOf[0], depth);
+    const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+    switch (type) {
+      case 'object':
+        return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, depth > 6 ? null : instance(v, depth + 1)]));
+      case 'array':
+        return depth > 6 ? [] : [instance(s.items, depth + 1)];
+      case 'integer':
+        return word().length;
+      case 'number':
+        return word().length + 0.5;
+      case 'boolean':
+        return word().length % 2 === 0;
+      case 'null':
+        return null;
+      default:
+        return words.length ? `${word()} ${word()}`.replace(/[.,!?]+$/, '') : 'value';
+    }
+  };
+  return JSON.stringify(instance(format.json_schema?.schema, 0));
 }
 
 /** Applies stop sequences and the max_tokens cut to a full text; counts its tokens. */

@@ -145,3 +145,46 @@ describe('capacity with the openai client', () => {
     expect(e.headers?.get('retry-after-ms')).toBe('10000');
   });
 });
+
+describe('capacity 1 with the openai client’s own retries (virtual time)', () => {
+  it('admits 1,000 tokens a minute; the 429 carries retry-after-ms and the SDK retry succeeds once time is advanced', async () => {
+    const clock = createVirtualClock({ startMs: 0 });
+    const models = createMockModels({ clock, deployments: [{ name: 'd', model: 'gpt-4o', capacity: 1, requestWindowMs: 60_000 }] });
+    const server = await createMockModelsServer(models).listen(0);
+    const statuses: number[] = [];
+    const remaining: number[] = [];
+    try {
+      const client = new AzureOpenAI({
+        endpoint: server.url,
+        apiKey: 'k',
+        apiVersion: '2024-10-21',
+        maxRetries: 1,
+        // A client whose waits happen in virtual time: on a 429 the test moves the clock by retry-after-ms.
+        fetch: async (input, init) => {
+          const res = await fetch(input, init);
+          statuses.push(res.status);
+          const left = res.headers.get('x-ratelimit-remaining-tokens');
+          if (left !== null) remaining.push(Number(left));
+          if (res.status === 429) {
+            expect(Number(res.headers.get('retry-after-ms'))).toBeGreaterThan(0);
+            clock.advance(Number(res.headers.get('retry-after-ms')));
+          }
+          return res;
+        },
+      });
+      const ask = () => client.chat.completions.create({ model: 'd', max_tokens: 400, messages: [{ role: 'user', content: 'Hello there' }] });
+      await ask(); // costs prompt + 400
+      await ask(); // ~820 of 1,000 charged
+      expect(statuses).toEqual([200, 200]);
+      expect(remaining[1]!).toBeLessThan(remaining[0]!);
+      // Just before the first charge leaves the window the third call does not fit: a 429 whose short
+      // retry-after-ms the SDK honours (real time) while the test moves virtual time by the same amount.
+      clock.advance(59_900);
+      const third = await ask();
+      expect(third.choices[0]!.message.content).toBeTruthy();
+      expect(statuses).toEqual([200, 200, 429, 200]);
+    } finally {
+      await server.close();
+    }
+  });
+});
