@@ -1,13 +1,12 @@
 import type { EmulatorConfig } from './schema.js';
 
-/** The seed labs' policies, as their bicep deploys them (labs.md §3.2, §4.2); `{backend-id}` is substituted at load. */
-export const TOKEN_RATE_LIMITING_POLICY = `<policies>
+/** The seed labs' API policy shape (labs.md §3.2, §4.2): `{backend-id}` is substituted at load, as the labs' bicep does. */
+function labPolicy(inbound: string): string {
+  return `<policies>
     <inbound>
         <base />
         <set-backend-service backend-id="{backend-id}" />
-        <llm-token-limit counter-key="@(context.Subscription.Id)"
-            tokens-per-minute="100" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens">
-        </llm-token-limit>
+${inbound}
     </inbound>
     <backend>
         <base />
@@ -20,29 +19,18 @@ export const TOKEN_RATE_LIMITING_POLICY = `<policies>
     </on-error>
 </policies>
 `;
+}
 
-export const TOKEN_METRICS_EMITTING_POLICY = `<policies>
-    <inbound>
-        <base />
-        <set-backend-service backend-id="{backend-id}" />
-        <azure-openai-emit-token-metric namespace="openai">
+export const TOKEN_RATE_LIMITING_POLICY = labPolicy(`        <llm-token-limit counter-key="@(context.Subscription.Id)"
+            tokens-per-minute="100" estimate-prompt-tokens="false" remaining-tokens-variable-name="remainingTokens">
+        </llm-token-limit>`);
+
+export const TOKEN_METRICS_EMITTING_POLICY = labPolicy(`        <azure-openai-emit-token-metric namespace="openai">
             <dimension name="Subscription ID" value="@(context.Subscription.Id)" />
             <dimension name="Client IP" value="@(context.Request.IpAddress)" />
             <dimension name="API ID" value="@(context.Api.Id)" />
             <dimension name="User ID" value="@(context.Request.Headers.GetValueOrDefault("x-user-id", "N/A"))" />
-        </azure-openai-emit-token-metric>
-    </inbound>
-    <backend>
-        <base />
-    </backend>
-    <outbound>
-        <base />
-    </outbound>
-    <on-error>
-        <base />
-    </on-error>
-</policies>
-`;
+        </azure-openai-emit-token-metric>`);
 
 function labConfig(policy: string, subscriptions: Array<[string, string]>): EmulatorConfig {
   return {
