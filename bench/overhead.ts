@@ -26,7 +26,9 @@ async function run(url: string, headers: Record<string, string>) {
 
 async function main() {
   // Emulator: the metrics lab preset has no token limit, so every call reaches the mock model.
-  const emulator = createEmulator({ config: presetConfig('token-metrics-emitting'), clock: createClock({ mode: 'system' }) });
+  const config = presetConfig('token-metrics-emitting');
+  config.backends![0]!.deployments![0]!.capacity = undefined; // measure the gateway, not the model's RPM throttling
+  const emulator = createEmulator({ config, clock: createClock({ mode: 'system' }) });
   const { url } = await emulator.listen(0);
   const key = emulator.config.subscriptions[0]!.primaryKey;
   const chat = `${url}/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview`;
@@ -47,6 +49,7 @@ async function main() {
   server.close();
   await emulator.close();
 
+  if (gateway.non2xx > 0 || gateway.errors > 0) throw new Error(`gateway answered ${gateway.non2xx} non-2xx and ${gateway.errors} errors`);
   const ratio = gateway.rps / baseline.rps;
   console.log(JSON.stringify({ duration, connections, baseline, gateway, throughputRatio: Number(ratio.toFixed(3)) }, null, 2));
   console.log(`emulator/plain-express throughput ratio: ${ratio.toFixed(3)} (${gateway.rps.toFixed(0)} vs ${baseline.rps.toFixed(0)} req/s)`);

@@ -1,4 +1,4 @@
-import { parseJsonBody, type LlmUsage, type MetricSink } from '../../policy-engine/index.js';
+import type { LlmUsage, MetricSink } from '../../policy-engine/index.js';
 import type { CompletedRequest } from '../gateway/handler.js';
 import type { TelemetryStore } from './store.js';
 
@@ -88,7 +88,7 @@ export function createRequestRecorder(store: TelemetryStore, gateway: { serviceN
     if (!ctx?.llmUsage) return;
     const usage: LlmUsage | undefined = await ctx.llmUsage.usage;
     if (!usage) return;
-    const body = parseJsonBody(ctx.request.body) as { messages?: unknown; model?: string; input?: unknown } | undefined;
+    const body = ctx.requestJson() as { messages?: unknown; model?: string; input?: unknown } | undefined;
     const deployment = ctx.request.matchedParameters['deployment-id'] ?? body?.model ?? '';
     store.writeLlmLog({
       TimeGenerated: r.startedAt,

@@ -4,10 +4,14 @@ import {
   HeaderBag,
   errorResponse,
   reasonPhrase,
-  type GatewayErrorResponse,
+  type ApiInfo,
+  type DeploymentInfo,
   type GatewayResponse,
+  type OperationInfo,
   type PolicyEngine,
+  type ProductInfo,
   type RequestContext,
+  type SubscriptionInfo,
 } from '../../policy-engine/index.js';
 import type { ResolvedApi, ResolvedConfig, ResolvedSubscription } from '../config/load.js';
 import { gatewayErrors } from './errors.js';
@@ -58,13 +62,13 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
 
   const match = deps.routes().match(method, url.pathname);
   if (!match) {
-    await send(res, toResponse(gatewayErrors.resourceNotFound()));
+    await send(res, errorResponse(gatewayErrors.resourceNotFound()));
     return complete(404);
   }
   const headers = headerBagFrom(req);
   const gate = deps.gate().check(match.api, headers, url.searchParams);
   if (!gate.ok) {
-    await send(res, toResponse(gate.reason === 'missing' ? gatewayErrors.missingSubscriptionKey() : gatewayErrors.invalidSubscriptionKey()));
+    await send(res, errorResponse(gate.reason === 'missing' ? gatewayErrors.missingSubscriptionKey() : gatewayErrors.invalidSubscriptionKey()));
     return complete(401, { api: match.api, operationId: match.operation.id, subscription: null });
   }
 
@@ -82,25 +86,12 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
       matchedParameters: match.matchedParameters,
       operationPath: match.operationPath,
     },
-    subscription: sub
-      ? { Id: sub.name, Name: sub.displayName, Key: gate.key!, PrimaryKey: sub.primaryKey, SecondaryKey: sub.secondaryKey }
-      : null,
-    api: {
-      Id: match.api.id,
-      Name: match.api.name,
-      Path: match.api.path,
-      Revision: match.api.revision,
-      IsCurrentRevision: true,
-      Version: match.api.version,
-      ServiceUrl: match.api.serviceUrl,
-      SubscriptionKeyParameterNames: { Header: match.api.headerName, Query: match.api.queryName },
-    },
-    operation: { Id: match.operation.id, Method: match.operation.method, Name: match.operation.name, UrlTemplate: match.operation.urlTemplate },
-    product: product
-      ? { Id: product.id, Name: product.name, State: product.state === 'published' ? 'Published' : 'NotPublished', SubscriptionRequired: product.subscriptionRequired, ApprovalRequired: false, SubscriptionLimit: null }
-      : null,
+    subscription: sub ? { ...subscriptionInfo(sub), Key: gate.key! } : null,
+    api: apiInfo(match.api),
+    operation: operationInfo(match.operation),
+    product: product ? productInfo(product) : null,
     user: sub?.userId ? { Id: sub.userId, Email: '', FirstName: '', LastName: '' } : null,
-    deployment: { GatewayId: config.gateway.gatewayId, Region: config.gateway.region, ServiceName: config.gateway.serviceName, ServiceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${config.gateway.serviceName}` },
+    deployment: deploymentInfo(config),
   });
 
   let response: GatewayResponse;
@@ -109,18 +100,58 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     response = await engine.execute(pipeline, ctx);
   } catch (error) {
     deps.log?.(`gateway: unexpected failure for ${method} ${url.pathname}: ${error instanceof Error ? error.stack : String(error)}`);
-    response = errorResponse(ctx, gatewayErrors.internalServerError(requestId));
+    response = errorResponse(gatewayErrors.internalServerError(requestId));
   }
   for (const warning of ctx.warnings) deps.log?.(`warning [${requestId}]: ${warning}`);
   await send(res, response);
   complete(response.statusCode, { api: match.api, operationId: match.operation.id, subscription: sub, ctx });
 }
 
-function toResponse(error: GatewayErrorResponse): GatewayResponse {
-  const headers = new HeaderBag();
-  headers.set('Content-Type', ['application/json']);
-  return { statusCode: error.statusCode, statusReason: reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: new TextEncoder().encode(error.body) } };
+/** The context.* models of configuration entities are built once per entity, not per request. */
+function memoize<K extends object, V>(build: (key: K) => V): (key: K) => V {
+  const cache = new WeakMap<K, V>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) cache.set(key, (value = build(key)));
+    return value;
+  };
 }
+
+const apiInfo = memoize((api: ResolvedApi): ApiInfo => ({
+  Id: api.id,
+  Name: api.name,
+  Path: api.path,
+  Revision: api.revision,
+  IsCurrentRevision: true,
+  Version: api.version,
+  ServiceUrl: api.serviceUrl,
+  SubscriptionKeyParameterNames: { Header: api.headerName, Query: api.queryName },
+}));
+
+const operationInfo = memoize((op: ResolvedApi['operations'][number]): OperationInfo => ({ Id: op.id, Method: op.method, Name: op.name, UrlTemplate: op.urlTemplate }));
+
+const productInfo = memoize((p: ResolvedConfig['products'][number]): ProductInfo => ({
+  Id: p.id,
+  Name: p.name,
+  State: p.state === 'published' ? 'Published' : 'NotPublished',
+  SubscriptionRequired: p.subscriptionRequired,
+  ApprovalRequired: false,
+  SubscriptionLimit: null,
+}));
+
+const subscriptionInfo = memoize((s: ResolvedSubscription): Omit<SubscriptionInfo, 'Key'> => ({
+  Id: s.name,
+  Name: s.displayName,
+  PrimaryKey: s.primaryKey,
+  SecondaryKey: s.secondaryKey,
+}));
+
+const deploymentInfo = memoize((c: ResolvedConfig): DeploymentInfo => ({
+  GatewayId: c.gateway.gatewayId,
+  Region: c.gateway.region,
+  ServiceName: c.gateway.serviceName,
+  ServiceId: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/emulator/providers/Microsoft.ApiManagement/service/${c.gateway.serviceName}`,
+}));
 
 export function headerBagFrom(req: IncomingMessage): HeaderBag {
   const bag = new HeaderBag();

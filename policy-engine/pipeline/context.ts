@@ -28,6 +28,8 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
   let expressionContext: unknown;
   let promptEstimate: number | undefined;
   let requestBody: MessageBody | undefined;
+  let parsedFor: Uint8Array | null | undefined;
+  let parsed: unknown;
   const ctx: RequestContext = {
     requestId: init.requestId,
     timestamp,
@@ -50,9 +52,16 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     chargedKeys: new Set(),
     currentStep: undefined,
     warnings: [],
+    requestJson() {
+      if (parsedFor !== ctx.request.body) {
+        parsedFor = ctx.request.body;
+        parsed = parseJsonBody(ctx.request.body);
+      }
+      return parsed;
+    },
     promptEstimate() {
       if (promptEstimate === undefined) {
-        const body = parseJsonBody(ctx.request.body);
+        const body = ctx.requestJson();
         promptEstimate = body === undefined ? 0 : init.services.estimator.estimatePromptTokens(body, {
           operationPath: ctx.request.operationPath,
           deployment: ctx.request.matchedParameters['deployment-id'],

@@ -30,7 +30,7 @@ export async function executePipeline(pipeline: ComposedPipeline, ctx: RequestCo
     if (error instanceof ReturnResponseSignal) return ctx.response ?? emptyResponse();
     // A failure inside on-error: APIM answers with a generic 500.
     ctx.lastError = toLastError(ctx, error, 'on-error');
-    ctx.response = errorResponse(ctx, internalError(ctx));
+    ctx.response = errorResponse(internalError(ctx));
   }
   return ctx.response ?? emptyResponse();
 }
@@ -57,7 +57,7 @@ async function runAfterBackend(ctx: RequestContext): Promise<void> {
 function enterOnError(ctx: RequestContext, error: unknown, section: SectionName): void {
   ctx.lastError = toLastError(ctx, error, section);
   const response = error instanceof PolicyError && error.response ? error.response : internalError(ctx);
-  ctx.response = errorResponse(ctx, response);
+  ctx.response = errorResponse(response);
   if (!(error instanceof PolicyError)) ctx.warnings.push(`Unexpected error in ${section}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
 }
 
@@ -89,7 +89,8 @@ export function internalError(ctx: RequestContext): GatewayErrorResponse {
   return { statusCode: 500, body: apimErrorBody(500, INTERNAL_SERVER_ERROR_MESSAGE, { activityId: ctx.requestId }) };
 }
 
-export function errorResponse(_ctx: RequestContext, error: GatewayErrorResponse): GatewayResponse {
+/** A gateway-generated error as a response: JSON body, APIM reason phrase. */
+export function errorResponse(error: GatewayErrorResponse): GatewayResponse {
   const headers = new HeaderBag();
   headers.set('Content-Type', ['application/json']);
   for (const [name, value] of Object.entries(error.headers ?? {})) headers.set(name, [value]);

@@ -152,6 +152,8 @@ export interface RequestContext {
   llmUsage: UsageObservation | undefined;
   /** True while return-response children run: set-header/set-body/set-status then target the new response. */
   buildingResponse: boolean;
+  /** The request body parsed as JSON (undefined when absent or not JSON), parsed once per body. */
+  requestJson(): unknown;
   /** Prompt-token estimate for this request, computed at most once. */
   promptEstimate(): number;
   /** Callbacks run right after the backend responded (before outbound policies). */

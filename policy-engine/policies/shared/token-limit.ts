@@ -1,7 +1,6 @@
 import type { CounterStore } from '../../counters/store.js';
 import { apimErrorBody, PolicyError } from '../../pipeline/last-error.js';
 import type { EngineOptions, LlmUsage, RequestContext } from '../../pipeline/types.js';
-import { parseJsonBody } from '../../pipeline/context.js';
 import { definePolicy, type AttributeSpec, type PolicyDefinition, type ValueSource } from '../define.js';
 import { ensureResponse } from '../set-status.js';
 
@@ -254,7 +253,7 @@ const LEDGERS = new WeakMap<CounterStore, Record<EngineOptions['tokenLimitAlgori
 
 /** Whether the request asks for a streamed response (prompt tokens are then always estimated). */
 function isStreamingRequest(ctx: RequestContext): boolean {
-  const body = parseJsonBody(ctx.request.body) as { stream?: unknown } | undefined;
+  const body = ctx.requestJson() as { stream?: unknown } | undefined;
   return body?.stream === true;
 }
 
