@@ -41,6 +41,8 @@ export interface SqliteTelemetryStoreOptions {
   flushIntervalMs?: number;
   /** Backpressure: at this many pending rows a write flushes inline (default 100 000). */
   maxQueue?: number;
+  /** How long a write transaction waits for a lock held by another connection (default 5000 ms). */
+  busyTimeoutMs?: number;
   /** Background flush failures (the rows stay queued and are retried). Default: one stderr line. */
   onError?: (error: Error) => void;
 }
@@ -84,7 +86,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     } else {
       if (!options.readonly) mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, TELEMETRY_FILE);
-      this.db = new Database(this.path, options.readonly ? { readonly: true, fileMustExist: true } : {});
+      this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000, ...(options.readonly ? { readonly: true, fileMustExist: true } : {}) });
       if (!options.readonly) {
         this.db.pragma('journal_mode = WAL');
         // WAL + NORMAL: a committed batch survives a process crash (not necessarily a power cut).

@@ -192,6 +192,30 @@ describe('SqliteTelemetryStore: batching', () => {
     raw.close();
   });
 
+  it('a failed commit (database locked by another connection) keeps the rows queued until a later flush', async () => {
+    const dir = tempDir();
+    const errors: string[] = [];
+    const store = open({ dataDir: dir, inMemory: false, flushIntervalMs: 1, busyTimeoutMs: 10, onError: (e) => errors.push(e.message) });
+    const other = new Database(join(dir, TELEMETRY_FILE));
+    other.exec('BEGIN IMMEDIATE');
+    store.writeMetric(metric({ value: 1 }));
+    store.writeMetric(metric({ value: 2 }));
+    await new Promise<void>((resolve) => {
+      const poll = () => (errors.length > 0 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    expect(errors[0]).toMatch(/locked|busy/i);
+    expect(store.pending).toBe(2);
+    await expect(store.flush()).rejects.toThrow(/locked|busy/i);
+    store.writeMetric(metric({ value: 3 }));
+    expect(store.pending).toBe(3);
+    other.exec('ROLLBACK');
+    other.close();
+    await store.flush();
+    expect(store.pending).toBe(0);
+    expect(store.query('customMetrics | order by value asc | project value', { nowMs: NOW }).tables[0]!.rows).toEqual([[1], [2], [3]]);
+  });
+
   it('a read-only store reads next to a writer and refuses writes', async () => {
     const dir = tempDir();
     const writer = open({ dataDir: dir, inMemory: false });
