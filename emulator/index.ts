@@ -3,7 +3,8 @@
  * metrics), mock Azure OpenAI models, App Insights-shaped telemetry with KQL.
  */
 export { createEmulator, createTokenEstimator, type CreateEmulatorOptions, type Emulator } from './app.js';
-export { resolveConfig, loadConfigFile, wellKnownSubscriptionKey, ConfigError, DEFAULT_APP_INSIGHTS, type ResolvedConfig } from './config/load.js';
+export { resolveConfig, loadConfigFile, wellKnownSubscriptionKey, ConfigError, type ResolvedConfig } from './config/load.js';
+export { defaultAppInsightsIdentity, type AppInsightsIdentity, type TelemetryStore } from './app-insights/store.js';
 export { PRESETS, presetConfig, DEFAULT_PRESET, type PresetName } from './config/presets.js';
 export type * from './config/schema.js';
 export { startEmulator, type StartEmulatorOptions, type RunningEmulator } from './testing/start-emulator.js';

@@ -9,7 +9,8 @@ import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
 import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
 import { createEmulator, type Emulator } from './app.js';
-import { ConfigError, DEFAULT_APP_INSIGHTS, loadConfigFile } from './config/load.js';
+import { defaultAppInsightsIdentity } from './app-insights/store.js';
+import { ConfigError, loadConfigFile } from './config/load.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 
@@ -137,7 +138,7 @@ export async function startEmulatorFromCli(
   const config: EmulatorConfig = opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
-  const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: { ...configIdentity(config) } });
+  const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
   const emulator = createEmulator({
     config,
     clock,
@@ -158,7 +159,7 @@ export async function startEmulatorFromCli(
     const tls =
       opts.cert && opts.key
         ? { cert: readFileSync(opts.cert, 'utf8'), key: readFileSync(opts.key, 'utf8'), certPath: resolve(opts.cert), generated: false }
-        : await ensureSelfSignedCertificate(dataDir, clock.now());
+        : await ensureSelfSignedCertificate(dataDir); // real time: TLS clients check validity against the wall clock
     httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, emulator.app);
     await new Promise<void>((res, rej) => {
       httpsServer!.once('error', rej);
@@ -185,10 +186,6 @@ export async function startEmulatorFromCli(
     await telemetry.close();
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
-}
-
-function configIdentity(config: EmulatorConfig) {
-  return { ...DEFAULT_APP_INSIGHTS, ...config.appInsights };
 }
 
 export function describeStartup(emulator: Emulator, url: string, source: string): string {

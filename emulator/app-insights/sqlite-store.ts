@@ -2,7 +2,7 @@ import Database, { type Database as SqliteDatabase, type Statement } from 'bette
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileKql, executeKql, registerKqlFunctions } from './kql/index.js';
+import { executeKql, registerKqlFunctions } from './kql/index.js';
 import {
   TelemetryStoreClosedError,
   type AppInsightsIdentity,
@@ -196,9 +196,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.flushNow(true);
     const timespan = typeof options.timespan === 'string' ? parseTimespan(options.timespan, options.nowMs) : options.timespan;
     const compileOptions = { tables: kqlTables(options.tableSet ?? 'all'), nowMs: options.nowMs, ...(timespan ? { timespan } : {}) };
-    const { columns, rows } = executeKql(this.db, kql, compileOptions);
-    // `render` is compile-time metadata; only queries that mention it pay for a second compile.
-    const render = /\brender\b/i.test(kql) ? compileKql(kql, compileOptions).render : undefined;
+    const { columns, rows, render } = executeKql(this.db, kql, compileOptions);
     return { tables: [{ name: 'PrimaryResult', columns, rows }], ...(render ? { render } : {}) };
   }
 

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
-import type { ApiConfig, AppInsightsConfig, BackendConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
+import { defaultAppInsightsIdentity, type AppInsightsIdentity } from '../app-insights/store.js';
+import type { ApiConfig, BackendConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -18,7 +19,7 @@ export interface ResolvedConfig {
   products: Array<Required<Pick<ProductConfig, 'id' | 'name' | 'apis' | 'subscriptionRequired' | 'state'>> & { policy?: string }>;
   subscriptions: ResolvedSubscription[];
   globalPolicy?: string;
-  appInsights: AppInsightsConfig;
+  appInsights: AppInsightsIdentity;
 }
 
 export interface ResolvedApi {
@@ -56,14 +57,6 @@ export interface ResolvedSubscription {
 export function wellKnownSubscriptionKey(name: string, which: 'primary' | 'secondary'): string {
   return createHash('sha256').update(`ai-gateway-emulator:${name}:${which}`).digest('hex').slice(0, 32);
 }
-
-/** Documented, well-known App Insights identity of the emulator (overridable in config). */
-export const DEFAULT_APP_INSIGHTS: AppInsightsConfig = {
-  name: 'insights-emulator',
-  appId: 'a1a1a1a1-0000-4000-8000-000000000001',
-  workspaceId: 'b2b2b2b2-0000-4000-8000-000000000002',
-  instrumentationKey: 'c3c3c3c3-0000-4000-8000-000000000003',
-};
 
 const SUBSCRIPTION_STATES: readonly SubscriptionState[] = ['active', 'suspended', 'submitted', 'rejected', 'cancelled', 'expired'];
 
@@ -218,7 +211,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
     products,
     subscriptions,
     ...(config.globalPolicy === undefined ? {} : { globalPolicy: config.globalPolicy }),
-    appInsights: { ...DEFAULT_APP_INSIGHTS, ...config.appInsights },
+    appInsights: defaultAppInsightsIdentity(config.appInsights),
   };
 }
 

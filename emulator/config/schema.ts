@@ -8,6 +8,7 @@ export interface EmulatorConfig {
   subscriptions?: SubscriptionConfig[];
   /** Global policy XML (default: APIM's `<forward-request/>` in backend). */
   globalPolicy?: string;
+  /** The App Insights resource the emulator impersonates (well-known defaults; see README). */
   appInsights?: Partial<AppInsightsConfig>;
 }
 
@@ -103,4 +104,6 @@ export interface AppInsightsConfig {
   appId: string;
   workspaceId: string;
   instrumentationKey: string;
+  subscriptionId: string;
+  resourceGroup: string;
 }

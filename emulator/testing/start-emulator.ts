@@ -3,7 +3,7 @@ import { createClock, createVirtualClock, scopeKey, type ControllableClock, type
 import { createSqliteTelemetryStore } from '../app-insights/sqlite-store.js';
 import { parseTimespan } from '../app-insights/timespan.js';
 import { createEmulator, type Emulator } from '../app.js';
-import { DEFAULT_APP_INSIGHTS } from '../config/load.js';
+import { defaultAppInsightsIdentity } from '../app-insights/store.js';
 import { presetConfig } from '../config/presets.js';
 import type { EmulatorConfig } from '../config/schema.js';
 import type { CompletedRequest } from '../gateway/handler.js';
@@ -96,7 +96,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const samples: MetricSample[] = [];
   const log: CompletedRequest[] = [];
   const telemetry = options.dataDir
-    ? createSqliteTelemetryStore({ dataDir: options.dataDir, identity: { ...DEFAULT_APP_INSIGHTS, ...config.appInsights } })
+    ? createSqliteTelemetryStore({ dataDir: options.dataDir, identity: defaultAppInsightsIdentity(config.appInsights) })
     : undefined;
   const emulator = createEmulator({
     config,

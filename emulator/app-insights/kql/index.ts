@@ -28,7 +28,11 @@ export function compileKql(query: string, options: KqlCompileOptions): CompiledK
  * Compiles and runs `query`; rows come back encoded for the wire. Needs `registerKqlFunctions(db)`
  * once per connection. SQLite runtime failures (e.g. a malformed JSON value) surface as a semantic KqlError.
  */
-export function executeKql(db: Database, query: string, options: KqlCompileOptions): { columns: KqlColumn[]; rows: unknown[][] } {
+export function executeKql(
+  db: Database,
+  query: string,
+  options: KqlCompileOptions,
+): { columns: KqlColumn[]; rows: unknown[][]; render?: Record<string, unknown> } {
   const compiled = compileKql(query, options);
   let raw: unknown[][];
   try {
@@ -38,5 +42,6 @@ export function executeKql(db: Database, query: string, options: KqlCompileOptio
     const message = err instanceof Error ? err.message : String(err);
     throw new KqlError({ kind: 'semantic', code: 'SEM0150', message: `Query execution failed: ${message}`, line: 1, pos: 0, offset: 0 });
   }
-  return { columns: compiled.columns, rows: encodeRows(compiled.columns, raw) };
+  const rows = encodeRows(compiled.columns, raw);
+  return compiled.render ? { columns: compiled.columns, rows, render: compiled.render } : { columns: compiled.columns, rows };
 }
