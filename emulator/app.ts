@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMockModels, countChatPromptTokens, countTextTokens, encodingForModel, type MockModels } from '../mock-models/index.js';
+import { createMockModels, countChatPromptTokens, countTextTokens, encodingForModel, resolveLatency, type MockModels } from '../mock-models/index.js';
 import {
   createClock,
   createMemoryCounterStore,
@@ -107,6 +107,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
           clock,
           region: backend.region ?? config.gateway.region,
           deployments: (backend.deployments ?? []).map((d) => ({ ...d })),
+          ...(backend.latency === undefined ? {} : { latency: resolveLatency(backend.latency)! }),
         }),
       );
     }

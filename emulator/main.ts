@@ -10,7 +10,8 @@ import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
 import { createEmulator, type Emulator } from './app.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
+import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 
@@ -32,6 +33,7 @@ export interface StartOptions {
   httpsPort: number;
   cert?: string;
   key?: string;
+  modelLatency?: 'none' | 'realistic';
 }
 
 function positiveNumber(value: string): number {
@@ -78,6 +80,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     .addOption(new Option('--https-port <port>', 'HTTPS port').default(8443).argParser(port))
     .addOption(new Option('--cert <file>', 'TLS certificate (PEM); default: a self-signed one in the data directory'))
     .addOption(new Option('--key <file>', 'TLS private key (PEM)'))
+    .addOption(new Option('--model-latency <preset>', 'latency of the mock models: none (default) or realistic (workshops)').choices(['none', 'realistic']))
     .addOption(new Option('-q, --quiet', 'do not log warnings').default(false))
     .action(async (opts: StartOptions) => {
       try {
@@ -102,6 +105,41 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
         }
         throw error;
       }
+    });
+
+  program
+    .command('models')
+    .description('Serve the mock Azure OpenAI models alone over HTTP (point any backend URL or SDK at it).')
+    .addOption(new Option('-p, --port <port>', 'port to listen on').default(8081).argParser(port))
+    .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
+    .addOption(new Option('-c, --config <file>', 'configuration file whose mock backend to serve').conflicts('preset'))
+    .addOption(new Option('--preset <name>', `lab preset: ${Object.keys(PRESETS).join(', ')}`))
+    .addOption(new Option('--backend <id>', 'which mock backend of the configuration (default: the first)'))
+    .addOption(new Option('--model-latency <preset>', 'none (default) or realistic').choices(['none', 'realistic']))
+    .addOption(new Option('--clock <mode>', 'system or virtual').choices(['system', 'virtual']).default('system'))
+    .action(async (opts: { port: number; host: string; config?: string; preset?: string; backend?: string; modelLatency?: 'none' | 'realistic'; clock: 'system' | 'virtual' }) => {
+      const config = withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(opts.preset ?? DEFAULT_PRESET), opts.modelLatency);
+      const resolved = resolveConfig(config);
+      const backend = resolved.backends.find((b) => b.type === 'mock' && (opts.backend === undefined || b.id === opts.backend));
+      if (!backend) {
+        process.stderr.write(`No mock backend${opts.backend ? ` '${opts.backend}'` : ''} in this configuration.\n`);
+        process.exit(2);
+      }
+      const models = createMockModels({
+        clock: createClock({ mode: opts.clock }),
+        region: backend.region ?? resolved.gateway.region,
+        deployments: (backend.deployments ?? []).map((d) => ({ ...d })),
+        ...(backend.latency === undefined ? {} : { latency: resolveLatency(backend.latency)! }),
+      });
+      const server = await createMockModelsServer(models).listen(opts.port, opts.host);
+      out(`Mock Azure OpenAI models (${backend.id}) listening on ${server.url}`);
+      for (const d of models.deployments) out(`  ${server.url}/openai/deployments/${d.name}/chat/completions?api-version=2025-03-01-preview  (${d.model})`);
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 
   program
@@ -135,7 +173,7 @@ export async function startEmulatorFromCli(
   out: (line: string) => void,
 ): Promise<{ emulator: Emulator; url: string; httpsUrl?: string; close: () => Promise<void> }> {
   const presetName = opts.preset ?? (opts.config ? undefined : DEFAULT_PRESET);
-  const config: EmulatorConfig = opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!);
+  const config: EmulatorConfig = withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!), opts.modelLatency);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
   const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
@@ -186,6 +224,12 @@ export async function startEmulatorFromCli(
     await telemetry.close();
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
+}
+
+/** --model-latency overrides the latency of every mock backend. */
+function withModelLatency(config: EmulatorConfig, latency: 'none' | 'realistic' | undefined): EmulatorConfig {
+  if (latency === undefined) return config;
+  return { ...config, backends: (config.backends ?? []).map((b) => ({ ...b, latency })) };
 }
 
 export function describeStartup(emulator: Emulator, url: string, source: string): string {

@@ -20,7 +20,8 @@ export { AzureOpenAIError, MockConnectionError, azureErrors } from './errors.js'
 export type { AzureErrorBody, OperationId } from './errors.js';
 export { FaultConfigError } from './faults.js';
 export type { FaultKind, FaultRule, FaultHandle, Faults } from './faults.js';
-export type { Delay, LatencyOptions } from './latency.js';
+export type { Delay, LatencyOptions, LatencyPreset } from './latency.js';
+export { LATENCY_PRESETS, resolveLatency } from './latency.js';
 export { createCapacityWindow, DEFAULT_MAX_TOKENS_COST, DEFAULT_REQUEST_WINDOW_MS, TOKEN_WINDOW_MS } from './capacity.js';
 export type { CapacityDecision, CapacityLimits, CapacityOptions, CapacityWindow } from './capacity.js';
 export { MODEL_CATALOGUE, lookupModel, reportedModelName } from './catalogue.js';

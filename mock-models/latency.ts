@@ -11,6 +11,25 @@ export interface LatencyOptions {
   perTokenMs?: Delay;
 }
 
+/**
+ * Named latency models: `none` (the default, and what tests want) and `realistic`, roughly a GlobalStandard
+ * gpt-4.1-mini deployment (about 450 ms to the first token, then about 80 tokens per second).
+ */
+export const LATENCY_PRESETS = {
+  none: {},
+  realistic: { ttftMs: { mean: 450, std: 120 }, perTokenMs: { mean: 12, std: 3 } },
+} as const satisfies Record<string, LatencyOptions>;
+
+export type LatencyPreset = keyof typeof LATENCY_PRESETS;
+
+/** A latency option or a preset name → options (unknown names are an error naming the presets). */
+export function resolveLatency(latency: LatencyOptions | string | undefined): LatencyOptions | undefined {
+  if (latency === undefined || typeof latency === 'object') return latency;
+  const preset = (LATENCY_PRESETS as Record<string, LatencyOptions>)[latency];
+  if (!preset) throw new Error(`Unknown latency preset '${latency}'; use ${Object.keys(LATENCY_PRESETS).join(' or ')}.`);
+  return preset;
+}
+
 export interface Latency {
   ttft(): number;
   perToken(): number;

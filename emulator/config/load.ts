@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
+import { LATENCY_PRESETS } from '../../mock-models/index.js';
 import { defaultAppInsightsIdentity, type AppInsightsIdentity } from '../app-insights/store.js';
 import type { ApiConfig, BackendConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
 
@@ -119,6 +120,9 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       new URL(b.url);
     } catch {
       fail(`backends[${i}].url`, `'${b.url}' is not an absolute URL`);
+    }
+    if (typeof b.latency === 'string' && !(b.latency in LATENCY_PRESETS)) {
+      fail(`backends[${i}].latency`, `unknown preset '${b.latency}'; use ${Object.keys(LATENCY_PRESETS).join(' or ')}, or { ttftMs, perTokenMs }`);
     }
     const type = b.type ?? (b.deployments ? 'mock' : 'http');
     if (type !== 'mock' && type !== 'http') fail(`backends[${i}].type`, `expected 'mock' or 'http', got '${String(type)}'`);

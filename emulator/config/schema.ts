@@ -31,6 +31,8 @@ export interface BackendConfig {
   deployments?: ModelDeploymentConfig[];
   /** Region the mock reports in x-ms-region. */
   region?: string;
+  /** Mock latency: 'none' (default), 'realistic', or { ttftMs, perTokenMs } (ms or { mean, std }). */
+  latency?: 'none' | 'realistic' | { ttftMs?: number | { mean: number; std?: number }; perTokenMs?: number | { mean: number; std?: number } };
   /** Backend credentials: a managed-identity resource adds `Authorization: Bearer <token>`. */
   credentials?: { managedIdentityResource?: string; headers?: Record<string, string> };
 }
@@ -44,6 +46,8 @@ export interface ModelDeploymentConfig {
   /** Window over which RPM is enforced (Azure: 10 s, i.e. RPM/6 per 10 s). */
   requestWindowMs?: number;
   encoding?: 'o200k_base' | 'cl100k_base';
+  /** Responses served first, in order (restored by reset): { content?, usage?, status?, headers?, body? }. */
+  script?: Array<{ content?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; headers?: Record<string, string>; body?: unknown }>;
 }
 
 export type ApiType = 'azure-openai' | 'http';

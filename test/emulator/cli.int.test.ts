@@ -9,8 +9,8 @@ import { labPost } from '../support/lab.js';
 const BIN = new URL('../../bin/ai-gateway-emulator.js', import.meta.url).pathname;
 
 /** Starts the real CLI on an ephemeral port and waits for its startup banner. */
-function startCli(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; url: string; banner: string }> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', ...args], { stdio: 'pipe' });
+function startCli(args: string[], command: string[] = [], ready = 'Control plane'): Promise<{ child: ChildProcessWithoutNullStreams; url: string; banner: string }> {
+  const child = spawn(process.execPath, [BIN, ...command, '--port', '0', ...args], { stdio: 'pipe' });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -18,7 +18,7 @@ function startCli(args: string[]): Promise<{ child: ChildProcessWithoutNullStrea
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m && out.includes('Control plane')) {
+      if (m && out.includes(ready)) {
         clearTimeout(timer);
         resolve({ child, url: m[1]!, banner: out });
       }
@@ -55,6 +55,19 @@ describe('CLI', () => {
     const before = await (await fetch(`${started.url}/_emulator/clock`)).json();
     const after = await (await fetch(`${started.url}/_emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advanceMs":61000}' })).json();
     expect(after.nowMs - before.nowMs).toBeGreaterThanOrEqual(61_000);
+  }, 30_000);
+
+  it('`models` serves the mock models alone over HTTP for any client', async () => {
+    const started = await startCli(['--preset', 'token-metrics-emitting'], ['models'], 'chat/completions');
+    child = started.child;
+    expect(started.banner).toContain('Mock Azure OpenAI models (foundry1)');
+    const res = await fetch(`${started.url}/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect((await res.json()).model).toBe('gpt-4.1-mini-2025-04-14');
   }, 30_000);
 
   it('loads a YAML config with a policy file and refuses a bad policy with its position (exit code 2)', async () => {

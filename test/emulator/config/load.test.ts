@@ -27,6 +27,7 @@ describe('configuration', () => {
     [{ apis: [{ id: 'a', path: 'a', type: 'azure-openai' }], backends: [{ id: 'b', url: 'not a url' }] }, "backends[0].url: 'not a url' is not an absolute URL"],
     [{ apis: [{ id: 'a', path: 'a', type: 'azure-openai' }, { id: 'A', path: 'b', type: 'azure-openai' }] }, "apis: duplicate 'A'"],
     [{ apis: [{ id: 'a', path: 'a', type: 'azure-openai' }], subscriptions: [{ name: 's', state: 'paused' }] }, 'subscriptions[0].state: expected one of active'],
+    [{ apis: [{ id: 'a', path: 'a', type: 'azure-openai' }], backends: [{ id: 'b', url: 'http://x', deployments: [], latency: 'slow' }] }, "backends[0].latency: unknown preset 'slow'; use none or realistic"],
   ])('rejects bad configuration with the path of the problem (%#)', (config, message) => {
     expect(() => resolveConfig(config as never)).toThrow(ConfigError);
     expect(() => resolveConfig(config as never)).toThrow(message);

@@ -110,3 +110,27 @@ describe('startEmulator harness', () => {
     });
   });
 });
+
+describe('mock model latency in virtual time', () => {
+  it('a realistic-latency backend answers only once virtual time covers its delay', async () => {
+    const { presetConfig } = await import('../../../emulator/config/presets.js');
+    const config = presetConfig('token-rate-limiting');
+    config.backends![0]!.latency = 'realistic';
+    const gw = await startEmulator({ config });
+    try {
+      let settled = false;
+      const pending = labPost(gw.url, gw.keyFor('subscription1')).then((r) => {
+        settled = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(settled).toBe(false); // frozen virtual clock: the model is still "thinking"
+      gw.clock.advance('10s');
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(gw.requests()[0]!.durationMs).toBeGreaterThan(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
