@@ -67,9 +67,22 @@ export function decodeTokens(tokens: readonly number[], encoding: EncodingName =
   return loadEncoding(encoding).decode(tokens);
 }
 
+/** Counts of recently seen short texts (prompts repeat across requests); a bounded map, oldest evicted first. */
+const COUNT_CACHE_LIMIT = 4096;
+const COUNT_CACHE_MAX_TEXT = 2048;
+const countCache: Record<EncodingName, Map<string, number>> = { o200k_base: new Map(), cl100k_base: new Map() };
+
 export function countTextTokens(text: string, encoding: EncodingName = 'o200k_base'): number {
   if (text.length === 0) return 0;
-  return loadEncoding(encoding).encode(text, PLAIN_TEXT).length;
+  if (text.length > COUNT_CACHE_MAX_TEXT) return loadEncoding(encoding).encode(text, PLAIN_TEXT).length;
+  const cache = countCache[encoding];
+  let count = cache.get(text);
+  if (count === undefined) {
+    count = loadEncoding(encoding).encode(text, PLAIN_TEXT).length;
+    if (cache.size >= COUNT_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(text, count);
+  }
+  return count;
 }
 
 /** A chat message as clients send it; unknown keys with string values are counted like the cookbook does. */
