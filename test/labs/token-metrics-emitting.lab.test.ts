@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AzureOpenAI } from 'openai';
 import { startEmulator, type RunningEmulator } from '../../emulator/testing/start-emulator.js';
-import { LAB_API_VERSION, LAB_MESSAGES, labPost } from '../support/lab.js';
-
-/** The lab's exact KQL (labs.md §3.4), as `az monitor app-insights query` sends it. */
-export const LAB_KQL =
-  "customMetrics | where name == 'Total Tokens' | extend parsedCustomDimensions = parse_json(customDimensions) | extend clientIP = tostring(parsedCustomDimensions.['Client IP']) | extend apiId = tostring(parsedCustomDimensions.['API ID']) | extend apimSubscription = tostring(parsedCustomDimensions.['Subscription ID']) | extend UserId = tostring(parsedCustomDimensions.['User ID']) | project timestamp, value, clientIP, apiId, apimSubscription, UserId | order by timestamp asc";
+import { LAB_API_VERSION, LAB_KQL, LAB_MESSAGES, labPost } from '../support/lab.js';
 
 describe('token-metrics-emitting lab (preset, virtual clock)', () => {
   let gw: RunningEmulator;

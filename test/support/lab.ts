@@ -19,3 +19,7 @@ export function labPost(gatewayUrl: string, key: string, extraHeaders: Record<st
     body: JSON.stringify({ messages: LAB_MESSAGES }),
   });
 }
+
+/** The lab's exact KQL (labs.md §3.4), as `az monitor app-insights query` sends it. */
+export const LAB_KQL =
+  "customMetrics | where name == 'Total Tokens' | extend parsedCustomDimensions = parse_json(customDimensions) | extend clientIP = tostring(parsedCustomDimensions.['Client IP']) | extend apiId = tostring(parsedCustomDimensions.['API ID']) | extend apimSubscription = tostring(parsedCustomDimensions.['Subscription ID']) | extend UserId = tostring(parsedCustomDimensions.['User ID']) | project timestamp, value, clientIP, apiId, apimSubscription, UserId | order by timestamp asc";
