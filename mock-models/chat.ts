@@ -173,6 +173,9 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
     mock_seed: options.seed,
   });
   const range = options.completionTokens ?? DEFAULT_COMPLETION_TOKENS;
+  const memoKey = `${key}|${request.n}|${request.maxTokens ?? ''}|${request.stop.join('\u0000')}|${encoding}|${range.min}-${range.max}|${options.version ?? ''}`;
+  const cached = GENERATIONS.get(memoKey);
+  if (cached) return cached;
   const choices: GeneratedChoice[] = [];
   for (let index = 0; index < request.n; index++) {
     const random = createRandom(`${key}#${index}`);
@@ -182,8 +185,15 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
     choices.push(finishChoice(index, text, request.maxTokens, request.stop, encoding));
   }
   const completion = choices.reduce((sum, c) => sum + c.completionTokens, 0);
-  return { reportedModel: reportedModelFor(options.model, options.version, key), promptTokens, choices, usage: makeUsage(promptTokens, completion) };
+  const generation = { reportedModel: reportedModelFor(options.model, options.version, key), promptTokens, choices, usage: makeUsage(promptTokens, completion) };
+  if (GENERATIONS.size >= GENERATION_CACHE_LIMIT) GENERATIONS.delete(GENERATIONS.keys().next().value!);
+  GENERATIONS.set(memoKey, generation);
+  return generation;
 }
+
+/** Generation is a pure function of the request: repeated requests reuse it (bounded, oldest evicted first). */
+const GENERATION_CACHE_LIMIT = 1024;
+const GENERATIONS = new Map<string, ChatGeneration>();
 
 /**
  * `response_format` json_object → `{"answer": "<text>"}`; json_schema → an instance of the schema whose strings

@@ -19,7 +19,7 @@ describe('fuzzing the HTTP surfaces', () => {
     const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(random() * 95))).join('');
     const { appId } = await (await fetch(`${gw.url}/_emulator/appinsights`)).json();
     const targets = [
-      { path: '/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=x', headers: { 'api-key': gw.keyFor('subscription1') } },
+      { path: '/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=x', headers: { 'api-key': gw.keyFor('subscription1') } as Record<string, string> },
       { path: `/v1/apps/${appId}/query`, headers: {} },
       { path: '/_emulator/clock', headers: {} },
       { path: '/_emulator/policies/apis/inference-api', headers: {} },
