@@ -10,7 +10,8 @@ const BIN = new URL('../../bin/ai-gateway-emulator.js', import.meta.url).pathnam
 
 /** Starts the real CLI on an ephemeral port and waits for its startup banner. */
 function startCli(args: string[], command: string[] = [], ready = 'Control plane'): Promise<{ child: ChildProcessWithoutNullStreams; url: string; banner: string }> {
-  const child = spawn(process.execPath, [BIN, ...command, '--port', '0', ...args], { stdio: 'pipe' });
+  const isolated = command.length === 0 ? ['--in-memory'] : []; // parallel test files must not share ./.data
+  const child = spawn(process.execPath, [BIN, ...command, '--port', '0', ...isolated, ...args], { stdio: 'pipe' });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
