@@ -116,8 +116,9 @@ export function createSlidingWindowLedger(store: CounterStore): TpmLedger {
 /** Token bucket: capacity = TPM, refilled at TPM/60 per second; consumption may drive it into debt. */
 export function createTokenBucketLedger(store: CounterStore): TpmLedger {
   const bucketKey = (key: string) => `bucket:${key}`;
+  // A clock set backwards (virtual time) refills nothing rather than draining the bucket.
   const refill = (level: number, updatedAt: number, now: number, limit: number) =>
-    Math.min(limit, level + ((now - updatedAt) * limit) / TPM_WINDOW_MS);
+    Math.min(limit, level + (Math.max(0, now - updatedAt) * limit) / TPM_WINDOW_MS);
   return {
     state(key, now, estimate, limit) {
       return store.bucketUpdate(bucketKey(key), (s) => {

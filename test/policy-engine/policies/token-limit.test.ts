@@ -91,3 +91,11 @@ describe('token bucket ledger', () => {
     expect((await ledger.state('k', 18_001, 0, 100)).retryAfterMs).toBe(0);
   });
 });
+
+describe('token bucket under a clock set backwards', () => {
+  it('refills nothing for negative elapsed time', async () => {
+    const ledger = createTokenBucketLedger(createMemoryCounterStore());
+    await ledger.charge('k', 60_000, 50, 100);
+    expect((await ledger.state('k', 30_000, 0, 100)).used).toBe(50);
+  });
+});
