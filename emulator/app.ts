@@ -16,6 +16,7 @@ import {
   type TokenEstimator,
 } from '../policy-engine/index.js';
 import { countImageParts } from '../policy-engine/policies/shared/token-limit.js';
+import { createIngestionRouter } from './app-insights/ingestion.js';
 import { createAppInsightsInfoRouter, createQueryApiRouter } from './app-insights/query-api.js';
 import { createRequestRecorder, storeMetricSink } from './app-insights/recorder.js';
 import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
@@ -208,6 +209,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     }),
   );
+  app.use(createIngestionRouter({ store: telemetry, identity: config.appInsights }));
   app.use(createQueryApiRouter({ store: telemetry, identity: config.appInsights, clock }));
   const onCompleted = (record: CompletedRequest) => {
     const pending = recordRequest(record)
