@@ -1,5 +1,6 @@
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
+import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
 import type { PolicyDefinition } from './define.js';
 import { emitMetric } from './emit-metric.js';
@@ -17,6 +18,7 @@ import { setVariable } from './set-variable.js';
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
+  checkHeader,
   choose,
   emitMetric,
   forwardRequest,
