@@ -129,7 +129,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       namedValues: config.namedValues,
       gatewayId: config.gateway.gatewayId,
       backends: config.backends.map((b) => ({ id: b.id, url: b.url })),
-      options: options.engineOptions,
+      options: { ...config.policyEngine, ...options.engineOptions },
     });
     if (config.globalPolicy) engine.setPolicy({ kind: 'global' }, config.globalPolicy, { name: 'global policy' });
     for (const product of config.products) {

@@ -23,7 +23,7 @@ export interface StartOptions {
   clock: 'system' | 'virtual';
   timeScale: number;
   loose: boolean;
-  tokenLimitAlgorithm: 'sliding-window' | 'token-bucket';
+  tokenLimitAlgorithm?: 'sliding-window' | 'token-bucket';
   controlPlaneRemote: boolean;
   adminKey?: string;
   quiet: boolean;
@@ -68,9 +68,10 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     )
     .addOption(new Option('--loose', 'skip policies the emulator does not know (with a warning) instead of refusing to load them').default(false))
     .addOption(
-      new Option('--token-limit-algorithm <name>', 'TPM window: sliding-window (classic tiers) or token-bucket (v2 tiers)')
-        .choices(['sliding-window', 'token-bucket'])
-        .default('sliding-window'),
+      new Option('--token-limit-algorithm <name>', 'TPM window: sliding-window (classic tiers, the default) or token-bucket (v2 tiers)').choices([
+        'sliding-window',
+        'token-bucket',
+      ]),
     )
     .addOption(new Option('--control-plane-remote', 'answer /_emulator/ requests from non-loopback clients').default(false))
     .addOption(new Option('--admin-key <key>', 'require x-emulator-admin-key on /_emulator/'))
@@ -181,7 +182,8 @@ export async function startEmulatorFromCli(
     config,
     clock,
     telemetry,
-    engineOptions: { strict: !opts.loose, tokenLimitAlgorithm: opts.tokenLimitAlgorithm },
+    // Flags override the config file's policyEngine settings only when given.
+    engineOptions: { ...(opts.loose ? { strict: false } : {}), ...(opts.tokenLimitAlgorithm ? { tokenLimitAlgorithm: opts.tokenLimitAlgorithm } : {}) },
     controlPlaneRemote: opts.controlPlaneRemote,
     ...(opts.adminKey === undefined ? {} : { adminKey: opts.adminKey }),
     log: opts.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),

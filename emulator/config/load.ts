@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
 import { LATENCY_PRESETS } from '../../mock-models/index.js';
 import { defaultAppInsightsIdentity, type AppInsightsIdentity } from '../app-insights/store.js';
-import type { ApiConfig, BackendConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
+import type { ApiConfig, BackendConfig, PolicyEngineConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -20,6 +20,7 @@ export interface ResolvedConfig {
   products: Array<Required<Pick<ProductConfig, 'id' | 'name' | 'apis' | 'subscriptionRequired' | 'state'>> & { policy?: string }>;
   subscriptions: ResolvedSubscription[];
   globalPolicy?: string;
+  policyEngine: PolicyEngineConfig;
   appInsights: AppInsightsIdentity;
 }
 
@@ -215,8 +216,18 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
     products,
     subscriptions,
     ...(config.globalPolicy === undefined ? {} : { globalPolicy: config.globalPolicy }),
+    policyEngine: resolvePolicyEngine(config.policyEngine ?? {}, fail),
     appInsights: defaultAppInsightsIdentity(config.appInsights),
   };
+}
+
+function resolvePolicyEngine(c: PolicyEngineConfig, fail: (path: string, message: string) => never): PolicyEngineConfig {
+  const known = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'maxCustomDimensions'];
+  for (const key of Object.keys(c)) if (!known.includes(key)) fail(`policyEngine.${key}`, `unknown setting; expected one of ${known.join(', ')}`);
+  if (c.tokenLimitAlgorithm !== undefined && !['sliding-window', 'token-bucket'].includes(c.tokenLimitAlgorithm)) fail('policyEngine.tokenLimitAlgorithm', "expected 'sliding-window' or 'token-bucket'");
+  if (c.weekStartsOn !== undefined && !['monday', 'sunday'].includes(c.weekStartsOn)) fail('policyEngine.weekStartsOn', "expected 'monday' or 'sunday'");
+  if (c.maxCustomDimensions !== undefined && !(Number.isInteger(c.maxCustomDimensions) && c.maxCustomDimensions >= 1)) fail('policyEngine.maxCustomDimensions', 'expected a positive integer');
+  return c;
 }
 
 export function parseSubscriptionScope(text: string, fail: (message: string) => never): ResolvedSubscription['scope'] {

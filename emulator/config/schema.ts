@@ -8,8 +8,23 @@ export interface EmulatorConfig {
   subscriptions?: SubscriptionConfig[];
   /** Global policy XML (default: APIM's `<forward-request/>` in backend). */
   globalPolicy?: string;
+  /** Choices where APIM's behaviour is undocumented or tier-dependent (README "Token limits"). */
+  policyEngine?: PolicyEngineConfig;
   /** The App Insights resource the emulator impersonates (well-known defaults; see README). */
   appInsights?: Partial<AppInsightsConfig>;
+}
+
+export interface PolicyEngineConfig {
+  /** Refuse unknown policies at load (default true; the CLI's --loose sets false). */
+  strict?: boolean;
+  /** TPM window: classic tiers use a sliding window (default), v2 tiers a token bucket. */
+  tokenLimitAlgorithm?: 'sliding-window' | 'token-bucket';
+  /** First day of a Weekly token quota (default monday; APIM does not document it). */
+  weekStartsOn?: 'monday' | 'sunday';
+  /** Charge streamed responses by their final usage chunk when present (default true) instead of estimating. */
+  useStreamedUsage?: boolean;
+  /** Custom dimensions allowed on metric policies (default 5; older tiers allowed 10). */
+  maxCustomDimensions?: number;
 }
 
 export interface GatewayConfig {

@@ -37,3 +37,21 @@ describe('configuration', () => {
     expect(() => presetConfig('nope')).toThrow("Unknown preset 'nope'. Available presets: token-rate-limiting, token-metrics-emitting.");
   });
 });
+
+describe('policyEngine settings', () => {
+  it('flow from the config file into the engine, and unknown settings are refused', async () => {
+    const { startEmulator } = await import('../../../emulator/testing/start-emulator.js');
+    const { presetConfig } = await import('../../../emulator/config/presets.js');
+    const config = { ...presetConfig('token-rate-limiting'), policyEngine: { maxCustomDimensions: 2, weekStartsOn: 'sunday' as const } };
+    const gw = await startEmulator({ config });
+    try {
+      expect(gw.emulator.engine.services.options).toMatchObject({ maxCustomDimensions: 2, weekStartsOn: 'sunday', strict: true });
+      expect(() =>
+        gw.policies.set('apis/inference-api', '<policies><inbound><llm-emit-token-metric><dimension name="API ID" /><dimension name="Operation ID" /><dimension name="Subscription ID" /></llm-emit-token-metric></inbound></policies>'),
+      ).toThrow('at most 2 are allowed');
+    } finally {
+      await gw.close();
+    }
+    expect(() => resolveConfig({ ...presetConfig('token-rate-limiting'), policyEngine: { strictness: 1 } as never })).toThrow('policyEngine.strictness: unknown setting');
+  });
+});
