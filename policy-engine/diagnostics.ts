@@ -78,6 +78,8 @@ export const DIAGNOSTICS = {
   PolDuplicateForwardRequest: { code: 'POL3015', severity: 'error', message: 'Only one forward-request policy is allowed per policy document.' },
   PolUnknownBackend: { code: 'POL3016', severity: 'error', message: "Backend '{0}' is not defined." },
   PolDimensionNeedsValue: { code: 'POL3017', severity: 'error', message: "Dimension '{0}' is not a default dimension and needs a value." },
+  PolWrongScope: { code: 'POL3018', severity: 'error', message: "Policy '{0}' is not allowed at {1} scope; allowed scopes: {2}." },
+  PolOncePerDefinition: { code: 'POL3019', severity: 'error', message: "Policy '{0}' can be used only once per policy definition." },
 } as const satisfies Record<string, DiagnosticTemplate>;
 
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

@@ -7,6 +7,10 @@ import { emitMetric } from './emit-metric.js';
 import { forwardRequest } from './forward-request.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
+import { quota } from './quota.js';
+import { quotaByKey } from './quota-by-key.js';
+import { rateLimit } from './rate-limit.js';
+import { rateLimitByKey } from './rate-limit-by-key.js';
 import { returnResponse } from './return-response.js';
 import { setBackendService } from './set-backend-service.js';
 import { setBody } from './set-body.js';
@@ -24,6 +28,10 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   forwardRequest,
   llmEmitTokenMetric,
   llmTokenLimit,
+  quota,
+  quotaByKey,
+  rateLimit,
+  rateLimitByKey,
   returnResponse,
   setBackendService,
   setBody,
