@@ -11,6 +11,7 @@ import { quota } from './quota.js';
 import { quotaByKey } from './quota-by-key.js';
 import { rateLimit } from './rate-limit.js';
 import { rateLimitByKey } from './rate-limit-by-key.js';
+import { retry } from './retry.js';
 import { returnResponse } from './return-response.js';
 import { setBackendService } from './set-backend-service.js';
 import { setBody } from './set-body.js';
@@ -32,6 +33,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   quotaByKey,
   rateLimit,
   rateLimitByKey,
+  retry,
   returnResponse,
   setBackendService,
   setBody,
