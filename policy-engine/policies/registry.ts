@@ -1,3 +1,4 @@
+import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
 import { checkHeader } from './check-header.js';
@@ -21,6 +22,7 @@ import { setVariable } from './set-variable.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
   checkHeader,
