@@ -14,11 +14,15 @@ import { rateLimit } from './rate-limit.js';
 import { rateLimitByKey } from './rate-limit-by-key.js';
 import { retry } from './retry.js';
 import { returnResponse } from './return-response.js';
+import { rewriteUri } from './rewrite-uri.js';
 import { setBackendService } from './set-backend-service.js';
 import { setBody } from './set-body.js';
 import { setHeader } from './set-header.js';
+import { setMethod } from './set-method.js';
+import { setQueryParameter } from './set-query-parameter.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
+import { trace } from './trace.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
@@ -37,11 +41,15 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   rateLimitByKey,
   retry,
   returnResponse,
+  rewriteUri,
   setBackendService,
   setBody,
   setHeader,
+  setMethod,
+  setQueryParameter,
   setStatus,
   setVariable,
+  trace,
 ];
 
 const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
