@@ -488,16 +488,18 @@ export async function enforceQuotas(
     const expiresAt = Number.isFinite(w.end) ? w.end : NEVER;
     return { check: c, window: w, expiresAt, callsKey: `cq:${c.key}|${w.start}`, bytesKey: `bq:${c.key}|${w.start}` };
   });
+  // A key value this request already incremented (through another policy) is checked without that increment.
+  const own = chargeOnceKey === undefined ? undefined : OWN_CHARGES.get(ctx)?.get(chargeOnceKey);
   for (const c of counters) {
     const retryAfterMs = Number.isFinite(c.window.end) ? c.window.end - now : undefined;
     if (c.check.limit.calls !== undefined) {
-      const used = await store.counterGet(c.callsKey, now);
+      const used = (await store.counterGet(c.callsKey, now)) - (own?.calls ?? 0);
       if (!callsAdmit(used, admission, c.check.limit.calls)) {
         refuse(ctx, { policy, status: 403, reason: 'QuotaExceeded', retryAfterMs, message: (s) => quotaMessage('calls', s), names });
       }
     }
     if (c.check.limit.bandwidth !== undefined) {
-      const used = await store.counterGet(c.bytesKey, now);
+      const used = (await store.counterGet(c.bytesKey, now)) - (own?.bytes ?? 0);
       if (used > c.check.limit.bandwidth * 1024) {
         refuse(ctx, { policy, status: 403, reason: 'QuotaExceeded', retryAfterMs, message: (s) => quotaMessage('bandwidth', s), names });
       }
@@ -508,7 +510,17 @@ export async function enforceQuotas(
     if (ctx.chargedKeys.has(chargeOnceKey)) return;
     ctx.chargedKeys.add(chargeOnceKey);
   }
+  let mine: { calls: number; bytes: number } | undefined;
+  if (chargeOnceKey !== undefined) {
+    let byKey = OWN_CHARGES.get(ctx);
+    if (!byKey) OWN_CHARGES.set(ctx, (byKey = new Map()));
+    byKey.set(chargeOnceKey, (mine = { calls: 0, bytes: 0 }));
+  }
   const charge = async (calls: number, bytes: number) => {
+    if (mine) {
+      mine.calls += calls;
+      mine.bytes += bytes;
+    }
     for (const c of counters) {
       if (calls > 0 && c.check.limit.calls !== undefined) await store.counterAdd(c.callsKey, calls, now, c.expiresAt);
       if (bytes > 0 && c.check.limit.bandwidth !== undefined) await store.counterAdd(c.bytesKey, bytes, now, c.expiresAt);
@@ -525,6 +537,9 @@ export async function enforceQuotas(
     }
   });
 }
+
+/** What each request charged per quota-by-key key value (for the once-per-request rule). */
+const OWN_CHARGES = new WeakMap<RequestContext, Map<string, { calls: number; bytes: number }>>();
 
 /** Parses `first-period-start` (`yyyy-MM-ddTHH:mm:ssZ`, ISO 8601). */
 export function parseFirstPeriodStart(text: string): number | undefined {
