@@ -34,17 +34,10 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
   return {
     async forward(ctx, forwardOptions) {
       const target = resolveTarget(ctx);
-      // APIM strips the subscription key before forwarding (labs.md §5.1).
-      const keyNames = ctx.api.SubscriptionKeyParameterNames;
-      const search = new URLSearchParams(ctx.request.url.search);
-      search.delete(keyNames.Query);
-      const query = search.toString();
-      const url = joinUrl(target.baseUrl, ctx.request.operationPath, query ? `?${query}` : '');
+      const url = joinUrl(target.baseUrl, ctx.request.operationPath, ctx.request.url.search);
       const headers = new Headers();
-      const keyHeader = keyNames.Header.toLowerCase();
       for (const [name, values] of ctx.request.headers.entries()) {
-        const lower = name.toLowerCase();
-        if (!HOP_BY_HOP.has(lower) && lower !== keyHeader) headers.set(name, values.join(', '));
+        if (!HOP_BY_HOP.has(name.toLowerCase())) headers.set(name, values.join(', '));
       }
       if (target.backendId) {
         const backend = byId.get(target.backendId)!;

@@ -54,14 +54,14 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
   const clock = engine.services.clock;
   const startedAt = clock.now();
   const requestId = randomUUID();
-  const url = new URL(req.url ?? '/', `${(req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`);
+  const url = requestUrl(req);
   const clientIp = normalizeIp(req.socket.remoteAddress);
   const method = (req.method ?? 'GET').toUpperCase();
   const complete = (statusCode: number, extra: Partial<CompletedRequest> = {}) =>
-    deps.onCompleted?.({ requestId, startedAt, durationMs: clock.now() - startedAt, method, url: url.href, clientIp, statusCode, ...extra });
+    deps.onCompleted?.({ requestId, startedAt, durationMs: clock.now() - startedAt, method, url: url?.href ?? String(req.url), clientIp, statusCode, ...extra });
 
-  const match = deps.routes().match(method, url.pathname);
-  if (!match) {
+  const match = url ? deps.routes().match(method, url.pathname) : undefined;
+  if (!url || !match) {
     await send(res, errorResponse(gatewayErrors.resourceNotFound()));
     return complete(404);
   }
@@ -72,6 +72,11 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     return complete(401, { api: match.api, operationId: match.operation.id, subscription: null });
   }
 
+  // APIM strips the subscription key before the pipeline: policies may set their own (e.g. api-key for the backend).
+  if (gate.key !== null) {
+    headers.delete(match.api.headerName);
+    url.searchParams.delete(match.api.queryName);
+  }
   const config = deps.config();
   const product = gate.productId ? config.products.find((p) => p.id === gate.productId) ?? null : null;
   const sub = gate.subscription;
@@ -103,7 +108,17 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     response = errorResponse(gatewayErrors.internalServerError(requestId));
   }
   for (const warning of ctx.warnings) deps.log?.(`warning [${requestId}]: ${warning}`);
-  await send(res, response);
+  const sent = await send(res, response).catch(async (error: unknown) => {
+    // e.g. a policy set a header value Node refuses (CR/LF, non-Latin-1): answer 500 instead of half a response.
+    deps.log?.(`gateway: cannot send the response for ${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
+    if (response.body.kind === 'stream') void response.body.stream.cancel().catch(() => {});
+    response = errorResponse(gatewayErrors.internalServerError(requestId));
+    if (!res.headersSent) {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      await send(res, response);
+    } else res.destroy();
+  });
+  void sent;
   complete(response.statusCode, { api: match.api, operationId: match.operation.id, subscription: sub, ctx });
 }
 
@@ -185,20 +200,50 @@ export async function send(res: ServerResponse, response: GatewayResponse): Prom
     res.end(Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.length));
     return;
   }
-  res.flushHeaders();
   const reader = body.stream.getReader();
+  if (res.destroyed) {
+    // The client left while the backend was answering: release the backend stream.
+    await reader.cancel().catch(() => {});
+    return;
+  }
+  res.flushHeaders();
   const onClose = () => void reader.cancel().catch(() => {});
   res.once('close', onClose);
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) break;
-      if (!res.write(value)) await new Promise<void>((resolve) => res.once('drain', resolve));
+      if (done || res.destroyed) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const resume = () => {
+            res.off('drain', resume);
+            res.off('close', resume);
+            resolve();
+          };
+          res.once('drain', resume);
+          res.once('close', resume);
+        });
+      }
     }
   } catch {
     // The backend stream broke (e.g. a truncated stream fault): end what the client has.
   } finally {
     res.off('close', onClose);
-    res.end();
+    if (res.destroyed) void reader.cancel().catch(() => {});
+    else res.end();
+  }
+}
+
+/** The request URL on a fixed origin (a client's Host header never decides what is parsed); undefined when unparseable. */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const target = req.url ?? '/';
+  try {
+    const url = new URL(target.startsWith('/') ? `${scheme}://gateway${target.replace(/^\/+/, '/')}` : target);
+    const host = req.headers.host;
+    if (host && /^[A-Za-z0-9.\-:[\]]+$/.test(host)) url.host = host;
+    return url;
+  } catch {
+    return undefined;
   }
 }

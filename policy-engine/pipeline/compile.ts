@@ -258,7 +258,11 @@ function parseLiteral(text: string, spec: AttributeSpec): string | number | bool
 function convertRuntimeValue(value: unknown, spec: AttributeSpec, policy: string, attribute: string, ctx: RequestContext): never | string | number | boolean {
   if (spec.kind === 'string') return value === null || value === undefined ? '' : csharpToString(value);
   if (spec.kind === 'bool' && typeof value === 'boolean') return value;
-  if ((spec.kind === 'int' || spec.kind === 'number') && typeof value === 'number' && Number.isFinite(value)) return value;
+  if ((spec.kind === 'int' || spec.kind === 'number') && typeof value === 'number') {
+    // Expressions get the same checks as literals: whole numbers for int, and the attribute's range.
+    const parsed = parseLiteral(String(value), spec);
+    if (!(typeof parsed === 'object' && parsed !== null)) return parsed as number;
+  }
   if (typeof value === 'string') {
     const parsed = parseLiteral(value, spec);
     if (!(typeof parsed === 'object' && parsed !== null)) return parsed as string | number | boolean;

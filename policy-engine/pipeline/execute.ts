@@ -11,6 +11,20 @@ export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
  * Resolves with the response to send.
  */
 export async function executePipeline(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse> {
+  const response = await runPipeline(pipeline, ctx);
+  if (!ctx.forwarded) {
+    for (const release of ctx.releaseIfNotForwarded) {
+      await release().catch((error: unknown) => ctx.warnings.push(`release of a reservation failed: ${String(error)}`));
+    }
+  }
+  // A streamed backend body that is not what the client gets (on-error, return-response, set-body) is cancelled,
+  // so the backend connection closes and its usage settles.
+  const backendBody = ctx.backendBody;
+  if (backendBody?.kind === 'stream' && response.body !== backendBody) void backendBody.stream.cancel().catch(() => {});
+  return response;
+}
+
+async function runPipeline(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse> {
   let section: SectionName = 'inbound';
   try {
     await runSteps(pipeline.inbound, ctx);
@@ -42,7 +56,9 @@ export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext
     try {
       await step.run(ctx);
     } catch (error) {
-      if (error instanceof PolicyError && !(error as { step?: PolicyStep }).step) (error as { step?: PolicyStep }).step = step;
+      if (error !== null && typeof error === 'object' && !(error instanceof ReturnResponseSignal) && !(error as { step?: PolicyStep }).step) {
+        (error as { step?: PolicyStep }).step = step;
+      }
       throw error;
     } finally {
       ctx.currentStep = previous;
@@ -61,8 +77,8 @@ function enterOnError(ctx: RequestContext, error: unknown, section: SectionName)
   if (!(error instanceof PolicyError)) ctx.warnings.push(`Unexpected error in ${section}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
 }
 
-function toLastError(ctx: RequestContext, error: unknown, section: SectionName): LastError {
-  const step = error instanceof PolicyError ? (error as { step?: PolicyStep }).step : undefined;
+function toLastError(_ctx: RequestContext, error: unknown, section: SectionName): LastError {
+  const step = error !== null && typeof error === 'object' ? (error as { step?: PolicyStep }).step : undefined;
   if (error instanceof PolicyError) {
     return {
       Source: error.source,

@@ -148,6 +148,8 @@ export interface RequestContext {
   backend: BackendTarget;
   /** Set by forward-request: the backend's response arrived. */
   forwarded: boolean;
+  /** The body forward-request received (after usage observation), to cancel it if the client gets another one. */
+  backendBody: ResponseBody | undefined;
   /** Token usage of the backend response (set by forward-request). For streams it settles when the stream ends. */
   llmUsage: UsageObservation | undefined;
   /** True while return-response children run: set-header/set-body/set-status then target the new response. */
@@ -158,6 +160,8 @@ export interface RequestContext {
   promptEstimate(): number;
   /** Callbacks run right after the backend responded (before outbound policies). */
   readonly afterBackend: Array<(ctx: RequestContext) => void | Promise<void>>;
+  /** Callbacks run when the pipeline ends without a backend response (reservations to give back). */
+  readonly releaseIfNotForwarded: Array<() => Promise<void>>;
   /** Keys already charged by a token-limit policy in this request (one charge per key). */
   readonly chargedKeys: Set<string>;
   /** The C# `context` object given to policy expressions (built lazily). */

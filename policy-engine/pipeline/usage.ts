@@ -1,7 +1,5 @@
 import type { GatewayResponse, LlmUsage, RequestContext, UsageObservation } from './types.js';
 
-const decoder = new TextDecoder();
-
 /** Reads `usage` from an OpenAI-shaped JSON body (chat, completions, embeddings, responses). */
 export function usageFromJson(body: unknown): LlmUsage | undefined {
   if (!body || typeof body !== 'object') return undefined;
@@ -44,7 +42,7 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
   if (body.kind === 'bytes') {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(decoder.decode(body.bytes));
+      parsed = JSON.parse(new TextDecoder().decode(body.bytes));
     } catch {
       parsed = undefined;
     }
@@ -62,6 +60,8 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
   let settle!: (u: LlmUsage | undefined) => void;
   const usage = new Promise<LlmUsage | undefined>((resolve) => (settle = resolve));
   const accumulator = createSseUsageAccumulator();
+  // One decoder per stream: a multi-byte character split across chunks must not leak into another response.
+  const decoder = new TextDecoder();
   const finish = () => {
     const reported = ctx.services.options.useStreamedUsage ? accumulator.usage() : undefined;
     const prompt = ctx.promptEstimate();

@@ -45,6 +45,10 @@ export const forwardRequest = definePolicy({
             followRedirects: followRedirects.get(ctx),
             bufferResponse: bufferResponse.get(ctx),
           });
+          if (bufferResponse.get(ctx) && response.body.kind === 'stream' && !isEventStream(response)) {
+            const bytes = new Uint8Array(await new Response(response.body.stream).arrayBuffer());
+            response.body = { kind: 'bytes', bytes };
+          }
         } catch (error) {
           if (error instanceof PolicyError) throw error;
           const timedOut = error instanceof BackendTimeoutError;
@@ -58,13 +62,10 @@ export const forwardRequest = definePolicy({
             cause: error,
           });
         }
-        if (bufferResponse.get(ctx) && response.body.kind === 'stream' && !isEventStream(response)) {
-          const bytes = new Uint8Array(await new Response(response.body.stream).arrayBuffer());
-          response.body = { kind: 'bytes', bytes };
-        }
         ctx.response = response;
         ctx.forwarded = true;
         ctx.llmUsage = observeUsage(ctx, response);
+        ctx.backendBody = response.body;
         if (failOnError.get(ctx) && response.statusCode >= 400) {
           throw new PolicyError({
             source: 'forward-request',

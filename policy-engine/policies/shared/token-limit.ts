@@ -126,11 +126,11 @@ export function createTokenBucketLedger(store: CounterStore): TpmLedger {
         const used = limit - level;
         let retryAfterMs = 0;
         if (!tpmAdmits(used, estimate, limit)) {
-          // Need level > 0 (no estimate) or level >= estimate.
+          // Need level > 0 (no estimate) or level >= estimate; an estimate above the limit never fits.
           const target = estimate > 0 ? estimate : Number.EPSILON;
-          retryAfterMs = Math.max(1, ((target - level) * TPM_WINDOW_MS) / limit);
+          retryAfterMs = estimate > limit ? Number.POSITIVE_INFINITY : Math.max(1, ((target - level) * TPM_WINDOW_MS) / limit);
         }
-        return { state: { level, updatedAt: now }, result: { used: Math.max(0, used), retryAfterMs } };
+        return { state: { level, updatedAt: Math.max(now, s?.updatedAt ?? now) }, result: { used: Math.max(0, used), retryAfterMs } };
       });
     },
     async charge(key, at, amount, limit) {
@@ -267,10 +267,12 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
   const estimate = estimating ? ctx.promptEstimate() : 0;
   const ledger = ledgerFor(ctx);
   const scopedKey = `${ctx.services.gatewayId}:${key}`;
+  // A second instance with the same key in this request checks without re-counting the first one's reservation.
+  const tpmEstimate = ctx.chargedKeys.has(`tpm:${scopedKey}`) ? 0 : estimate;
 
   let tpmUsed = 0;
   if (s.tokensPerMinute !== undefined) {
-    const state = await ledger.state(scopedKey, now, estimate, s.tokensPerMinute);
+    const state = await ledger.state(scopedKey, now, tpmEstimate, s.tokensPerMinute);
     tpmUsed = state.used;
     if (state.retryAfterMs > 0) {
       refuse(ctx, s, {
@@ -292,7 +294,7 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
     quotaKey = `quota:${scopedKey}:${s.quotaPeriod}:${bounds.start}`;
     quotaEnd = bounds.end;
     quotaUsed = await ctx.services.counters.counterGet(quotaKey, now);
-    if (!quotaAdmits(quotaUsed, estimate, quotaLimit)) {
+    if (!quotaAdmits(quotaUsed, ctx.chargedKeys.has(quotaKey) ? 0 : estimate, quotaLimit)) {
       const retryAfterMs = bounds.end - now;
       refuse(ctx, s, {
         status: 403,
@@ -313,6 +315,13 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
   if (estimate > 0) {
     if (chargeTpm) handle = await ledger.charge(scopedKey, now, estimate, s.tokensPerMinute!);
     if (chargeQuota) await ctx.services.counters.counterAdd(quotaKey, estimate, now, quotaEnd);
+    // A request that never reaches the backend (a later policy refuses, return-response…) consumes nothing.
+    if (chargeTpm || chargeQuota) {
+      ctx.releaseIfNotForwarded.push(async () => {
+        if (chargeTpm && handle !== undefined) await ledger.reconcile(scopedKey, handle, estimate, 0, now, s.tokensPerMinute!);
+        if (chargeQuota) await ctx.services.counters.counterAdd(quotaKey, -estimate, clock.now(), quotaEnd);
+      });
+    }
   }
   const remainingTpm = () => (s.tokensPerMinute === undefined ? undefined : Math.max(0, s.tokensPerMinute - tpmUsed));
   const remainingQuota = () => (quotaKey === '' ? undefined : Math.max(0, quotaLimit - quotaUsed));
