@@ -8,6 +8,7 @@ import { emitMetric } from './emit-metric.js';
 import { forwardRequest } from './forward-request.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
+import { mockResponse } from './mock-response.js';
 import { quota } from './quota.js';
 import { quotaByKey } from './quota-by-key.js';
 import { rateLimit } from './rate-limit.js';
@@ -35,6 +36,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   forwardRequest,
   llmEmitTokenMetric,
   llmTokenLimit,
+  mockResponse,
   quota,
   quotaByKey,
   rateLimit,
