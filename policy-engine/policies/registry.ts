@@ -1,6 +1,9 @@
 import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
+import { cacheLookupValue } from './cache-lookup-value.js';
+import { cacheRemoveValue } from './cache-remove-value.js';
+import { cacheStoreValue } from './cache-store-value.js';
 import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
 import type { PolicyDefinition } from './define.js';
@@ -30,6 +33,9 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
+  cacheLookupValue,
+  cacheRemoveValue,
+  cacheStoreValue,
   checkHeader,
   choose,
   emitMetric,
