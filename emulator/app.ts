@@ -244,7 +244,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
 }
 
 /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then drops the rest. */
-async function closeGracefully(server: Server, graceMs = 5_000): Promise<void> {
+export async function closeGracefully(server: Server | import('node:https').Server, graceMs = 5_000): Promise<void> {
   await new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

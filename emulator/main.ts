@@ -8,7 +8,7 @@ import { connectionString } from './app-insights/query-api.js';
 import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
 import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
-import { createEmulator, type Emulator } from './app.js';
+import { closeGracefully, createEmulator, type Emulator } from './app.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
 import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
 import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
@@ -216,13 +216,8 @@ export async function startEmulatorFromCli(
   out(`    telemetry: ${opts.inMemory ? 'in memory' : telemetry.path}`);
   if (tlsNote) out(tlsNote);
   const close = async () => {
-    if (httpsServer) {
-      await new Promise<void>((res) => {
-        httpsServer!.close(() => res());
-        httpsServer!.closeIdleConnections();
-      });
-    }
-    await emulator.close();
+    // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.
+    await Promise.all([httpsServer ? closeGracefully(httpsServer) : Promise.resolve(), emulator.close()]);
     await telemetry.close();
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };

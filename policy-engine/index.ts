@@ -22,5 +22,8 @@ export {
   QUOTA_PERIODS,
   type QuotaPeriod,
 } from './policies/shared/token-limit.js';
+export { fakeManagedIdentityToken } from './policies/shared/managed-identity-token.js';
+export { tracesOf, type TraceRecord as PolicyTraceRecord, type TraceSeverity } from './policies/shared/traces.js';
+export { MemoryValueCache, type ValueCache } from './policies/shared/value-cache.js';
 export { readPolicyXml } from './xml/index.js';
 export { HeaderBag } from './expressions/index.js';

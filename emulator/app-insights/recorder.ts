@@ -1,4 +1,4 @@
-import type { LlmUsage, MetricSink } from '../../policy-engine/index.js';
+import { tracesOf, type LlmUsage, type MetricSink } from '../../policy-engine/index.js';
 import type { CompletedRequest } from '../gateway/handler.js';
 import type { TelemetryStore } from './store.js';
 
@@ -78,12 +78,26 @@ export function createRequestRecorder(store: TelemetryStore, gateway: { serviceN
       LastErrorSection: lastError?.Section ?? '',
       LastErrorSource: lastError?.Source ?? '',
       IsRequestSuccess: success,
-      TraceRecords: [],
+      TraceRecords: ctx ? tracesOf(ctx).map((t) => ({ source: t.source, severity: t.severity, message: t.message, metadata: t.metadata })) : [],
       Errors: lastError ? [{ Source: lastError.Source, Reason: lastError.Reason, Message: lastError.Message, Section: lastError.Section }] : [],
       Cache: 'none',
       Region: gateway.region,
       _ResourceId: resourceId,
     });
+
+    // <trace> policies: App Insights traces, correlated by operation id (severity verbose 0, information 1, error 3).
+    for (const t of ctx ? tracesOf(ctx) : []) {
+      store.writeTrace({
+        timestamp: t.timestamp,
+        message: t.message,
+        severityLevel: t.severity === 'verbose' ? 0 : t.severity === 'error' ? 3 : 1,
+        operationId: r.requestId,
+        operationName,
+        clientIp: r.clientIp,
+        cloudRoleName: gateway.serviceName,
+        dimensions: { source: t.source, section: t.section, ...t.metadata },
+      });
+    }
 
     if (!ctx?.llmUsage) return;
     const usage: LlmUsage | undefined = await ctx.llmUsage.usage;

@@ -6,6 +6,7 @@ import {
   HeaderBag,
   PolicyError,
   apimErrorBody,
+  fakeManagedIdentityToken,
   type Clock,
   type Forwarder,
   type GatewayResponse,
@@ -115,11 +116,4 @@ function toGatewayResponse(response: Response): GatewayResponse {
     headers,
     body: response.body ? { kind: 'stream', stream: response.body } : { kind: 'empty' },
   };
-}
-
-/** An unsigned JWT-shaped token, as a managed identity would put in Authorization (never valid in Azure). */
-export function fakeManagedIdentityToken(resource: string, nowMs: number): string {
-  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const iat = Math.floor(nowMs / 1000);
-  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ aud: resource, iss: 'https://sts.emulator.local/', iat, nbf: iat, exp: iat + 3600, sub: 'apim-emulator-managed-identity' })}.`;
 }
