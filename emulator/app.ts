@@ -59,6 +59,8 @@ export interface Emulator {
   /** Counters, mock model state and policies back to their start state. */
   reset(): Promise<void>;
   setPolicy(scope: PolicyScope, xml: string): void;
+  /** Throws PolicyLoadError when the policy would not load; installs nothing. */
+  validatePolicy(scope: PolicyScope, xml: string): void;
   close(): Promise<void>;
 }
 
@@ -149,6 +151,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   };
   buildEngine();
 
+  const placeholdersFor = (scope: PolicyScope) => {
+    const api = scope.kind === 'api' || scope.kind === 'operation' ? config.apis.find((a) => a.id === scope.apiId) : undefined;
+    return api?.policyPlaceholders ?? {};
+  };
   const routes = new RouteTable(config.apis);
   const gate = new SubscriptionGate(config);
   const servers = new Set<Server>();
@@ -186,8 +192,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       buildEngine();
     },
     setPolicy(scope, xml) {
-      const api = scope.kind === 'api' || scope.kind === 'operation' ? config.apis.find((a) => a.id === scope.apiId) : undefined;
-      engine.setPolicy(scope, xml, { placeholders: api?.policyPlaceholders ?? {} });
+      engine.setPolicy(scope, xml, { placeholders: placeholdersFor(scope) });
+    },
+    validatePolicy(scope, xml) {
+      engine.validatePolicy(scope, xml, { placeholders: placeholdersFor(scope) });
     },
     async close() {
       await Promise.all([...servers].map((server) => closeGracefully(server)));

@@ -65,6 +65,8 @@ export interface PolicyEngine {
   readonly services: EngineServices;
   /** Compiles and installs a scope's policy; throws PolicyLoadError (and keeps the previous one) on errors. */
   setPolicy(scope: PolicyScope, xml: string, options?: SetPolicyOptions): LoadedPolicy;
+  /** Compiles without installing (throws PolicyLoadError on errors), e.g. to validate a batch before applying it. */
+  validatePolicy(scope: PolicyScope, xml: string, options?: SetPolicyOptions): LoadedPolicy;
   removePolicy(scope: PolicyScope): boolean;
   getPolicy(scope: PolicyScope): LoadedPolicy | undefined;
   listPolicies(): Array<{ scope: PolicyScope; policy: LoadedPolicy }>;
@@ -129,6 +131,9 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
       documents.set(scopeKey(scope), entry);
       pipelines.clear();
       return entry.loaded;
+    },
+    validatePolicy(scope, xml, opts) {
+      return compile(scope, xml, opts).loaded;
     },
     removePolicy(scope) {
       const key = scopeKey(scope);

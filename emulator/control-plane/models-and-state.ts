@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { FaultConfigError, type FaultRule, type ScriptedResponse } from '../../mock-models/index.js';
-import { scopeKey, type CounterSnapshot, type PolicyScope } from '../../policy-engine/index.js';
+import { PolicyLoadError, scopeKey, type CounterSnapshot, type PolicyScope } from '../../policy-engine/index.js';
 import type { Emulator } from '../app.js';
 import { parseScopePath } from '../testing/start-emulator.js';
 
@@ -73,7 +73,21 @@ export function addModelAndStateRoutes(router: Router, emulator: Emulator, fail:
   router.put('/state', async (req, res) => {
     const state = req.body as Partial<EmulatorState>;
     if (!state || state.version !== STATE_VERSION) return fail(res)(400, 'InvalidState', `Expected an exported state with "version": ${STATE_VERSION}.`);
-    const scopes: Array<[PolicyScope, string]> = Object.entries(state.policies ?? {}).map(([path, xml]) => [parseScopePath(path), xml]);
+    // Validate everything first, then apply: an import is all or nothing.
+    const problem = counterSnapshotProblem(state.counters);
+    if (problem) return fail(res)(400, 'InvalidState', problem);
+    let scopes: Array<[PolicyScope, string]>;
+    try {
+      scopes = Object.entries(state.policies ?? {}).map(([path, xml]) => [parseScopePath(path), String(xml)]);
+      for (const [scope, xml] of scopes) emulator.validatePolicy(scope, xml);
+    } catch (error) {
+      if (error instanceof PolicyLoadError) {
+        return void res.status(400).json({ error: { code: 'InvalidState', message: 'A policy in the state does not load; nothing was imported.', details: error.toJSON() } });
+      }
+      return fail(res)(400, 'InvalidState', error instanceof Error ? error.message : String(error));
+    }
+    // Scopes absent from the state go back to none (global: APIM's default), so the import is a true restore.
+    for (const { scope } of emulator.engine.listPolicies()) if (!(scopeKey(scope) in (state.policies ?? {}))) emulator.engine.removePolicy(scope);
     for (const [scope, xml] of scopes) emulator.setPolicy(scope, xml);
     if (state.counters) await emulator.engine.services.counters.restore(state.counters);
     if (state.clock && emulator.clock.mode === 'virtual') {
@@ -83,4 +97,21 @@ export function addModelAndStateRoutes(router: Router, emulator: Emulator, fail:
     }
     res.json({ status: 'imported', policies: scopes.length });
   });
+}
+
+/** Why a counter snapshot cannot be restored (undefined when it can). */
+function counterSnapshotProblem(snapshot: unknown): string | undefined {
+  if (snapshot === undefined) return undefined;
+  const s = snapshot as Partial<CounterSnapshot>;
+  if (!s || typeof s !== 'object') return '"counters" must be an object.';
+  const isRecord = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  for (const part of ['windows', 'counters', 'buckets'] as const) if (s[part] !== undefined && !isRecord(s[part])) return `"counters.${part}" must be an object.`;
+  for (const [key, entries] of Object.entries(s.windows ?? {})) {
+    if (!Array.isArray(entries) || entries.some((e) => !isRecord(e) || typeof e.at !== 'number' || typeof e.amount !== 'number' || typeof e.expiresAt !== 'number')) {
+      return `"counters.windows.${key}" must be an array of { at, amount, expiresAt } numbers.`;
+    }
+  }
+  for (const [key, c] of Object.entries(s.counters ?? {})) if (!isRecord(c) || typeof c.value !== 'number' || typeof c.expiresAt !== 'number') return `"counters.counters.${key}" must be { value, expiresAt }.`;
+  for (const [key, b] of Object.entries(s.buckets ?? {})) if (!isRecord(b) || typeof b.level !== 'number' || typeof b.updatedAt !== 'number') return `"counters.buckets.${key}" must be { level, updatedAt }.`;
+  return undefined;
 }

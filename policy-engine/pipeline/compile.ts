@@ -64,7 +64,7 @@ export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions)
             else items.push(BASE);
             continue;
           }
-          if (child.name === 'forward-request') forwardRequests++;
+          forwardRequests += countElements(child, 'forward-request');
           const index = (counts.get(child.name) ?? 0) + 1;
           counts.set(child.name, index);
           const step = compileStep(child, `${child.name}[${index}]`, section, opts, report);
@@ -78,6 +78,13 @@ export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions)
   const compiled: CompiledDocument = { scope: opts.scope, sections, diagnostics, source: doc.source };
   if (hasErrors(diagnostics)) throw new PolicyLoadError(diagnostics, doc.source);
   return compiled;
+}
+
+/** How many `name` elements an element holds, itself included (forward-request nested in retry or choose counts). */
+function countElements(element: PolicyElement, name: string): number {
+  let n = element.name === name ? 1 : 0;
+  for (const child of element.children) n += countElements(child, name);
+  return n;
 }
 
 interface Reporter {

@@ -62,3 +62,22 @@ describe('control plane: scripted model responses, faults and state export/impor
     }
   });
 });
+
+describe('state import is all or nothing', () => {
+  it('refuses a state with a policy that does not load or malformed counters, and changes nothing', async () => {
+    const gw = await startEmulator({ preset: 'token-rate-limiting' });
+    try {
+      const before = gw.policies.get('apis/inference-api');
+      const put = (body: unknown) => fetch(`${gw.url}/_emulator/state`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const badPolicy = await put({ version: 1, clock: { nowMs: 0, frozen: true }, policies: { global: '<policies><inbound><nope /></inbound></policies>', 'apis/inference-api': '<policies />' }, counters: { windows: {}, counters: {}, buckets: {} } });
+      expect(badPolicy.status).toBe(400);
+      expect((await badPolicy.json()).error.details[0].code).toBe('POL3001');
+      const badCounters = await put({ version: 1, policies: {}, counters: { windows: { k: 5 } } });
+      expect(badCounters.status).toBe(400);
+      expect((await badCounters.json()).error.message).toContain('counters.windows.k');
+      expect(gw.policies.get('apis/inference-api')).toBe(before);
+    } finally {
+      await gw.close();
+    }
+  });
+});

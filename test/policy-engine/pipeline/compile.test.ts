@@ -71,6 +71,11 @@ describe('compilePolicyDocument', () => {
     expect(unknown.toJSON()[0]).toMatchObject({ code: 'EXPR2011', line: 4, column: 37 });
   });
 
+  it('counts forward-request nested in retry towards the one allowed per document', () => {
+    const xml = '<policies><backend><retry condition="@(false)" count="1" interval="0"><forward-request /></retry><forward-request /></backend></policies>';
+    expect(loadError(xml).toJSON()[0]!.code).toBe('POL3015');
+  });
+
   it('reports every problem of a document in one load', () => {
     const error = loadError(inbound('<nope-one />\n    <nope-two />'));
     expect(error.toJSON().map((d) => d.code)).toEqual(['POL3001', 'POL3001']);

@@ -1,0 +1,3 @@
+import { policySupportMatrix } from './support-matrix.js';
+
+process.stdout.write(`${policySupportMatrix()}\n`);
