@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { fakeManagedIdentityToken } from '../../../policy-engine/policies/shared/managed-identity-token.js';
-import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
+import { apiPolicy } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
 import { putPolicy } from '../../support/policy-control.js';
-import { startScriptedBackend, type ScriptedBackend } from '../../support/scripted-backend.js';
+import { useScriptedGateway } from '../../support/scripted-gateway.js';
 
 const COGNITIVE = 'https://cognitiveservices.azure.com';
 
@@ -20,16 +20,7 @@ const bearer = (value: string | string[] | undefined) => {
 };
 
 describe('authentication-managed-identity over HTTP', () => {
-  let backend: ScriptedBackend;
-  let gw: RunningEmulator;
-  beforeAll(async () => {
-    backend = await startScriptedBackend();
-    gw = await startEmulator({ config: httpBackendConfig(backend.url, '') });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
-  });
+  const { backend, gw } = useScriptedGateway();
   beforeEach(async () => {
     await gw.reset();
     backend.received.length = 0;

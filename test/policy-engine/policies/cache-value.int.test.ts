@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryValueCache } from '../../../policy-engine/policies/shared/value-cache.js';
-import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
+import { apiPolicy } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
 import { putPolicy } from '../../support/policy-control.js';
-import { startScriptedBackend, type ScriptedBackend } from '../../support/scripted-backend.js';
+import { useScriptedGateway } from '../../support/scripted-gateway.js';
 
 /** cache-lookup-value, cache-store-value and cache-remove-value over HTTP, expiring on the virtual clock. */
 describe('cache-*-value over HTTP', () => {
-  let backend: ScriptedBackend;
-  let gw: RunningEmulator;
-  beforeAll(async () => {
-    backend = await startScriptedBackend();
-    gw = await startEmulator({ config: httpBackendConfig(backend.url, '') });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
-  });
+  const { backend, gw } = useScriptedGateway();
   beforeEach(async () => {
     await gw.reset();
     backend.received.length = 0;

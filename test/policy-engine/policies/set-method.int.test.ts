@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
-import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { apiPolicy } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
 import { putPolicy } from '../../support/policy-control.js';
-import { startScriptedBackend, type ScriptedBackend } from '../../support/scripted-backend.js';
+import { useScriptedGateway } from '../../support/scripted-gateway.js';
 
 describe('set-method over HTTP', () => {
-  let backend: ScriptedBackend;
-  let gw: RunningEmulator;
-  beforeAll(async () => {
-    backend = await startScriptedBackend();
-    gw = await startEmulator({ config: httpBackendConfig(backend.url, '') });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await backend.close();
-  });
+  const { backend, gw } = useScriptedGateway();
   beforeEach(() => void (backend.received.length = 0));
   const setApi = (inbound: string, sections: Parameters<typeof apiPolicy>[1] = {}) => gw.policies.set('apis/inference-api', apiPolicy(inbound, sections));
   const call = () => labPost(gw.url, gw.keyFor('subscription1'));
