@@ -51,6 +51,7 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     buildingResponse: false,
     afterBackend: [],
     releaseIfNotForwarded: [],
+    atEnd: [],
     chargedKeys: new Set(),
     currentStep: undefined,
     warnings: [],

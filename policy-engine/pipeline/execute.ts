@@ -12,6 +12,12 @@ export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
  */
 export async function executePipeline(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse> {
   const response = await runPipeline(pipeline, ctx);
+  ctx.response = response;
+  for (const hook of ctx.atEnd) {
+    await Promise.resolve()
+      .then(hook)
+      .catch((error: unknown) => ctx.warnings.push(`end-of-pipeline hook failed: ${String(error)}`));
+  }
   if (!ctx.forwarded) {
     for (const release of ctx.releaseIfNotForwarded) {
       await release().catch((error: unknown) => ctx.warnings.push(`release of a reservation failed: ${String(error)}`));

@@ -160,6 +160,9 @@ export interface RequestContext {
   promptEstimate(): number;
   /** Callbacks run right after the backend responded (before outbound policies). */
   readonly afterBackend: Array<(ctx: RequestContext) => void | Promise<void>>;
+  /** Callbacks run when the pipeline has finished, whatever path it took, before the response is sent
+   * (APIM defers rate-limit increment conditions "to the end of the outbound pipeline"). */
+  readonly atEnd: Array<() => void | Promise<void>>;
   /** Callbacks run when the pipeline ends without a backend response (reservations to give back). */
   readonly releaseIfNotForwarded: Array<() => Promise<void>>;
   /** Keys already charged by a token-limit policy in this request (one charge per key). */

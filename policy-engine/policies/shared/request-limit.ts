@@ -417,7 +417,7 @@ export async function enforceRateLimits(ctx: RequestContext, policy: string, che
   const atInbound = report();
   if (names.remainingVariable) ctx.variables.set(names.remainingVariable, atInbound.remaining);
 
-  ctx.afterBackend.push(async () => {
+  ctx.atEnd.push(async () => {
     if (increment.deferred) await charge(increment.deferred(ctx));
     const after = report();
     if (names.remainingVariable) ctx.variables.set(names.remainingVariable, after.remaining);
@@ -528,7 +528,7 @@ export async function enforceQuotas(
   };
   const counted = increment.deferred === undefined ? (increment.count ?? 1) : 0;
   if (increment.deferred === undefined && counted > 0) await charge(counted, requestBytes(ctx));
-  ctx.afterBackend.push(async () => {
+  ctx.atEnd.push(async () => {
     if (increment.deferred) {
       const n = increment.deferred(ctx);
       if (n > 0) await charge(n, requestBytes(ctx) + responseBytes(ctx));

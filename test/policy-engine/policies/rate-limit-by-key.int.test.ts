@@ -184,3 +184,31 @@ describe('rate-limit-by-key over HTTP (virtual clock)', () => {
     expect(r.headers.get('x-rem')).toBe('2');
   });
 });
+
+describe('rate-limit-by-key: deferred increments run at the end of the pipeline', () => {
+  it('sees the status outbound set, and counts requests answered by return-response', async () => {
+    const { startEmulator } = await import('../../../emulator/testing/start-emulator.js');
+    const { labPost } = await import('../../support/lab.js');
+    const gw = await startEmulator({ preset: 'token-rate-limiting' });
+    try {
+      gw.policies.set(
+        'apis/inference-api',
+        `<policies><inbound><base /><set-backend-service backend-id="foundry1" />
+          <rate-limit-by-key calls="1" renewal-period="60" counter-key="k" increment-condition="@(context.Response.StatusCode == 200)" />
+        </inbound><outbound><base /><set-status code="503" reason="Rewritten" /></outbound></policies>`,
+      );
+      for (let i = 0; i < 3; i++) expect((await labPost(gw.url, gw.keyFor('subscription1'))).status).toBe(503); // never counted
+      gw.policies.set(
+        'apis/inference-api',
+        `<policies><inbound><base />
+          <rate-limit-by-key calls="1" renewal-period="60" counter-key="answered" increment-condition="@(context.Response.StatusCode == 418)" />
+          <return-response><set-status code="418" reason="Teapot" /></return-response>
+        </inbound></policies>`,
+      );
+      expect((await labPost(gw.url, gw.keyFor('subscription1'))).status).toBe(418);
+      expect((await labPost(gw.url, gw.keyFor('subscription1'))).status).toBe(429);
+    } finally {
+      await gw.close();
+    }
+  });
+});
