@@ -33,3 +33,16 @@ export function apiPolicy(inbound: string, sections: { backend?: string; outboun
   <on-error><base />${sections.onError ?? ''}</on-error>
 </policies>`;
 }
+
+/** A product-scope policy: `<base/>` everywhere and `inbound` after it. */
+export function productPolicy(inbound: string): string {
+  return `<policies>
+  <inbound>
+    <base />
+    ${inbound}
+  </inbound>
+  <backend><base /></backend>
+  <outbound><base /></outbound>
+  <on-error><base /></on-error>
+</policies>`;
+}

@@ -1,16 +1,24 @@
 import { afterAll, beforeAll } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../emulator/testing/start-emulator.js';
+import { startEmulator, type RunningEmulator, type StartEmulatorOptions } from '../../emulator/testing/start-emulator.js';
 import { httpBackendConfig } from './configs.js';
 import { startScriptedBackend, type ScriptedBackend } from './scripted-backend.js';
 
 /** A value that only exists once beforeAll has run, usable as if it were the value itself. */
 function lateBound<T extends object>(get: () => T | undefined, what: string): T {
+  const target = (): T => {
+    const value = get();
+    if (!value) throw new Error(`${what} is only available inside tests (it starts in beforeAll).`);
+    return value;
+  };
   return new Proxy({} as T, {
     get(_t, property) {
-      const target = get();
-      if (!target) throw new Error(`${what} is only available inside tests (it starts in beforeAll).`);
-      const value = (target as Record<string | symbol, unknown>)[property];
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      const t = target();
+      const value = (t as Record<string | symbol, unknown>)[property];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+    set(_t, property, value) {
+      (target() as Record<string | symbol, unknown>)[property] = value;
+      return true;
     },
   });
 }
@@ -31,4 +39,30 @@ export function useScriptedGateway(): { backend: ScriptedBackend; gw: RunningEmu
     await backend?.close();
   });
   return { backend: lateBound(() => backend, 'backend'), gw: lateBound(() => gw, 'gw') };
+}
+
+/**
+ * One backend per test file and a fresh emulator per test (`start` closes the previous one), for tests that
+ * each need their own policy or configuration. The backend starts in beforeAll; everything closes in afterAll.
+ */
+export function useGatewayPerTest<B extends { url: string; close(): Promise<void> }>(
+  startBackend: () => Promise<B>,
+): { backend: B; start(options: StartEmulatorOptions): Promise<RunningEmulator> } {
+  let backend: B | undefined;
+  let gw: RunningEmulator | undefined;
+  beforeAll(async () => {
+    backend = await startBackend();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.close();
+  });
+  return {
+    backend: lateBound(() => backend, 'backend'),
+    async start(options) {
+      await gw?.close();
+      gw = await startEmulator(options);
+      return gw;
+    },
+  };
 }

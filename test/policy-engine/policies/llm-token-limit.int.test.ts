@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
-import { startScriptedBackend, type ScriptedBackend } from '../../support/scripted-backend.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { startScriptedBackend } from '../../support/scripted-backend.js';
+import { useGatewayPerTest } from '../../support/scripted-gateway.js';
 import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
 
 describe('llm-token-limit over HTTP (scripted backend usage, virtual clock)', () => {
-  let backend: ScriptedBackend;
-  let gw: RunningEmulator | undefined;
-  const start = async (inbound: string, sections: Parameters<typeof apiPolicy>[1] = {}) => {
-    await gw?.close();
-    gw = await startEmulator({ config: httpBackendConfig(backend.url, apiPolicy(inbound, sections)) });
-    return gw;
-  };
-  beforeAll(async () => {
-    backend = await startScriptedBackend();
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await backend.close();
-  });
+  const env = useGatewayPerTest(startScriptedBackend);
+  const backend = env.backend;
+  const start = (inbound: string, sections: Parameters<typeof apiPolicy>[1] = {}) =>
+    env.start({ config: httpBackendConfig(backend.url, apiPolicy(inbound, sections)) });
   beforeEach(() => {
     backend.received.length = 0;
   });

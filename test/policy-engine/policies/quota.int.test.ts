@@ -1,28 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorConfig } from '../../../emulator/config/schema.js';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
-import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
+import { apiPolicy, httpBackendConfig, productPolicy } from '../../support/configs.js';
+import { useGatewayPerTest } from '../../support/scripted-gateway.js';
 import { chatUrl, labPost, LAB_MESSAGES } from '../../support/lab.js';
-import { startStatusBackend, type StatusBackend } from '../../support/status-backend.js';
-
-const productPolicy = (inbound: string) => `<policies>
-  <inbound>
-    <base />
-    ${inbound}
-  </inbound>
-  <backend><base /></backend>
-  <outbound><base /></outbound>
-  <on-error><base /></on-error>
-</policies>`;
+import { startStatusBackend } from '../../support/status-backend.js';
 
 const ON_ERROR = `<set-header name="x-last-error" exists-action="override"><value>@(context.LastError.Source + "|" + context.LastError.Reason + "|" + context.LastError.Scope)</value></set-header>`;
 
 describe('quota over HTTP (product scope, per subscription, virtual clock)', () => {
-  let backend: StatusBackend;
-  let gw: RunningEmulator | undefined;
-  const start = async (inbound: string, extra: Partial<EmulatorConfig> = {}) => {
-    await gw?.close();
-    gw = await startEmulator({
+  const env = useGatewayPerTest(startStatusBackend);
+  const backend = env.backend;
+  const start = (inbound: string, extra: Partial<EmulatorConfig> = {}) =>
+    env.start({
       config: httpBackendConfig(backend.url, apiPolicy('', { onError: ON_ERROR }), {
         products: [{ id: 'gold', apis: ['inference-api'], policy: productPolicy(inbound) }],
         subscriptions: [
@@ -32,15 +21,6 @@ describe('quota over HTTP (product scope, per subscription, virtual clock)', () 
         ...extra,
       }),
     });
-    return gw;
-  };
-  beforeAll(async () => {
-    backend = await startStatusBackend();
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await backend.close();
-  });
   beforeEach(() => {
     backend.received.length = 0;
   });

@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../../emulator/testing/start-emulator.js';
 import type { EngineOptions } from '../../../policy-engine/index.js';
 import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
-import { startStatusBackend, type StatusBackend } from '../../support/status-backend.js';
+import { useGatewayPerTest } from '../../support/scripted-gateway.js';
+import { startStatusBackend } from '../../support/status-backend.js';
 
 describe('rate-limit-by-key over HTTP (virtual clock)', () => {
-  let backend: StatusBackend;
-  let gw: RunningEmulator | undefined;
-  const start = async (inbound: string, sections: Parameters<typeof apiPolicy>[1] = {}, engineOptions?: Partial<EngineOptions>) => {
-    await gw?.close();
-    gw = await startEmulator({ config: httpBackendConfig(backend.url, apiPolicy(inbound, sections)), ...(engineOptions ? { engineOptions } : {}) });
-    return gw;
-  };
-  beforeAll(async () => {
-    backend = await startStatusBackend();
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await backend.close();
-  });
+  const env = useGatewayPerTest(startStatusBackend);
+  const backend = env.backend;
+  const start = (inbound: string, sections: Parameters<typeof apiPolicy>[1] = {}, engineOptions?: Partial<EngineOptions>) =>
+    env.start({ config: httpBackendConfig(backend.url, apiPolicy(inbound, sections)), ...(engineOptions ? { engineOptions } : {}) });
   beforeEach(() => {
     backend.received.length = 0;
     backend.status = 200;
@@ -187,8 +178,6 @@ describe('rate-limit-by-key over HTTP (virtual clock)', () => {
 
 describe('rate-limit-by-key: deferred increments run at the end of the pipeline', () => {
   it('sees the status outbound set, and counts requests answered by return-response', async () => {
-    const { startEmulator } = await import('../../../emulator/testing/start-emulator.js');
-    const { labPost } = await import('../../support/lab.js');
     const gw = await startEmulator({ preset: 'token-rate-limiting' });
     try {
       gw.policies.set(

@@ -1,28 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorConfig } from '../../../emulator/config/schema.js';
-import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
-import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
+import { apiPolicy, httpBackendConfig, productPolicy } from '../../support/configs.js';
+import { useGatewayPerTest } from '../../support/scripted-gateway.js';
 import { chatUrl, labPost, LAB_MESSAGES } from '../../support/lab.js';
-import { startStatusBackend, type StatusBackend } from '../../support/status-backend.js';
-
-const productPolicy = (inbound: string) => `<policies>
-  <inbound>
-    <base />
-    ${inbound}
-  </inbound>
-  <backend><base /></backend>
-  <outbound><base /></outbound>
-  <on-error><base /></on-error>
-</policies>`;
+import { startStatusBackend } from '../../support/status-backend.js';
 
 describe('rate-limit over HTTP (per subscription, virtual clock)', () => {
-  let backend: StatusBackend;
-  let gw: RunningEmulator | undefined;
-  const start = async (config: EmulatorConfig) => {
-    await gw?.close();
-    gw = await startEmulator({ config });
-    return gw;
-  };
+  const env = useGatewayPerTest(startStatusBackend);
+  const backend = env.backend;
+  const start = (config: EmulatorConfig) => env.start({ config });
   /** rate-limit in a product's policy; subscriptions gold-1/gold-2 belong to the product. */
   const productConfig = (inbound: string, apiInbound = '', onError = ''): EmulatorConfig =>
     httpBackendConfig(backend.url, apiPolicy(apiInbound, { onError }), {
@@ -32,13 +18,6 @@ describe('rate-limit over HTTP (per subscription, virtual clock)', () => {
         { name: 'gold-2', scope: '/products/gold' },
       ],
     });
-  beforeAll(async () => {
-    backend = await startStatusBackend();
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await backend.close();
-  });
   beforeEach(() => {
     backend.received.length = 0;
   });
