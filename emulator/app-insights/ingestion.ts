@@ -83,6 +83,9 @@ function ingest(value: unknown, options: { store: TelemetryStore; identity: AppI
   };
   const dimensions = stringRecord(base.properties);
   const measurements = numberRecord(base.measurements);
+  /** Fields every non-metric item carries. */
+  const item = { ...context, itemCount, timestamp, dimensions, measurements };
+  const text = (field: string) => String(base[field] ?? '');
   const store = options.store;
   switch (envelope.data?.baseType) {
     case 'MetricData': {
@@ -110,42 +113,34 @@ function ingest(value: unknown, options: { store: TelemetryStore; identity: AppI
     }
     case 'RequestData':
       store.writeRequest({
-        ...context,
-        itemCount,
-        timestamp,
-        id: String(base.id ?? ''),
-        name: String(base.name ?? ''),
-        url: String(base.url ?? ''),
-        resultCode: String(base.responseCode ?? ''),
+        ...item,
+        id: text('id'),
+        name: text('name'),
+        url: text('url'),
+        resultCode: text('responseCode'),
         durationMs: durationMs(base.duration),
         success: base.success !== false,
-        source: String(base.source ?? ''),
-        dimensions,
-        measurements,
+        source: text('source'),
       });
       return undefined;
     case 'RemoteDependencyData':
       store.writeDependency({
-        ...context,
-        itemCount,
-        timestamp,
-        id: String(base.id ?? ''),
-        name: String(base.name ?? ''),
-        target: String(base.target ?? ''),
-        type: String(base.type ?? ''),
-        data: String(base.data ?? ''),
-        resultCode: String(base.resultCode ?? ''),
+        ...item,
+        id: text('id'),
+        name: text('name'),
+        target: text('target'),
+        type: text('type'),
+        data: text('data'),
+        resultCode: text('resultCode'),
         durationMs: durationMs(base.duration),
         success: base.success !== false,
-        dimensions,
-        measurements,
       });
       return undefined;
     case 'MessageData':
-      store.writeTrace({ ...context, itemCount, timestamp, message: String(base.message ?? ''), severityLevel: severity(base.severityLevel), dimensions, measurements });
+      store.writeTrace({ ...item, message: text('message'), severityLevel: severity(base.severityLevel) });
       return undefined;
     case 'EventData':
-      store.writeEvent({ ...context, itemCount, timestamp, name: String(base.name ?? ''), dimensions, measurements });
+      store.writeEvent({ ...item, name: text('name') });
       return undefined;
     default:
       return `Telemetry of baseType '${envelope.data?.baseType ?? '(none)'}' is not stored by this emulator (supported: MetricData, RequestData, RemoteDependencyData, MessageData, EventData).`;

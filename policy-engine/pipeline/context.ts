@@ -1,27 +1,10 @@
 import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
-import type {
-  ApiInfo,
-  DeploymentInfo,
-  EngineServices,
-  GatewayRequestState,
-  OperationInfo,
-  ProductInfo,
-  RequestContext,
-  SubscriptionInfo,
-  UserInfo,
-} from './types.js';
+import type { GatewayRequestState, RequestContext } from './types.js';
 
-export interface RequestContextInit {
-  requestId: string;
-  services: EngineServices;
+/** What the gateway knows when a request arrives; the rest of the RequestContext starts empty. */
+export type RequestContextInit = Pick<RequestContext, 'requestId' | 'services' | 'subscription' | 'api' | 'operation' | 'product' | 'user' | 'deployment'> & {
   request: Omit<GatewayRequestState, 'bodyConsumed' | 'url'> & { url?: URL };
-  subscription: SubscriptionInfo | null;
-  api: ApiInfo;
-  operation: OperationInfo;
-  product: ProductInfo | null;
-  user: UserInfo | null;
-  deployment: DeploymentInfo;
-}
+};
 
 export function createRequestContext(init: RequestContextInit): RequestContext {
   const timestamp = init.services.clock.now();

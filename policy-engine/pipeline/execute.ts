@@ -4,6 +4,7 @@ import type { ComposedPipeline } from './scopes.js';
 import type { GatewayResponse, PolicyStep, RequestContext, SectionName } from './types.js';
 
 export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
+const ENCODER = new TextEncoder();
 
 /**
  * Runs inbound → backend → outbound; on an error, fills `context.LastError`, sets the error's response
@@ -116,7 +117,7 @@ export function errorResponse(error: GatewayErrorResponse): GatewayResponse {
   const headers = new HeaderBag();
   headers.set('Content-Type', ['application/json']);
   for (const [name, value] of Object.entries(error.headers ?? {})) headers.set(name, [value]);
-  return { statusCode: error.statusCode, statusReason: reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: new TextEncoder().encode(error.body) } };
+  return { statusCode: error.statusCode, statusReason: reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: ENCODER.encode(error.body) } };
 }
 
 function emptyResponse(): GatewayResponse {
