@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMockModels, countChatPromptTokens, countTextTokens, encodingForModel, resolveLatency, type MockModels } from '../mock-models/index.js';
+import { createMockModels, resolveLatency, type MockModels } from '../mock-models/index.js';
 import {
   createClock,
   createMemoryCounterStore,
@@ -15,7 +15,6 @@ import {
   type PolicyScope,
   type TokenEstimator,
 } from '../policy-engine/index.js';
-import { countImageParts } from '../policy-engine/policies/shared/token-limit.js';
 import { createIngestionRouter } from './app-insights/ingestion.js';
 import { createAppInsightsInfoRouter, createQueryApiRouter } from './app-insights/query-api.js';
 import { createRequestRecorder, storeMetricSink } from './app-insights/recorder.js';
@@ -25,6 +24,7 @@ import { resolveConfig, type ResolvedConfig } from './config/load.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { createForwarder } from './gateway/forward.js';
+import { createTokenEstimator } from './gateway/token-estimator.js';
 import { handleGatewayRequest, type CompletedRequest } from './gateway/handler.js';
 import { RouteTable } from './gateway/routes.js';
 import { SubscriptionGate } from './gateway/subscriptions.js';
@@ -62,24 +62,6 @@ export interface Emulator {
   /** Throws PolicyLoadError when the policy would not load; installs nothing. */
   validatePolicy(scope: PolicyScope, xml: string): void;
   close(): Promise<void>;
-}
-
-/** The prompt estimator the token-limit policies use: the deployment model's real tokenizer, chat formula. */
-export function createTokenEstimator(modelFor: (deployment: string | undefined) => string | undefined): TokenEstimator {
-  return {
-    estimatePromptTokens(body, request) {
-      const model = modelFor(request.deployment ?? (body as { model?: string } | undefined)?.model);
-      const b = body as { messages?: unknown; input?: unknown; prompt?: unknown; tools?: unknown; functions?: unknown } | undefined;
-      if (b && Array.isArray(b.messages)) {
-        return countChatPromptTokens(b.messages as never, { model, tools: b.tools as never, functions: b.functions as never } as never) + countImageParts(b) * 1200;
-      }
-      const text = typeof b?.input === 'string' ? b.input : typeof b?.prompt === 'string' ? b.prompt : b?.input !== undefined ? JSON.stringify(b.input) : '';
-      return text ? countTextTokens(text, encodingForModel(model)) : 0;
-    },
-    estimateTextTokens(text, model) {
-      return text ? countTextTokens(text, encodingForModel(model)) : 0;
-    },
-  };
 }
 
 export function createEmulator(options: CreateEmulatorOptions): Emulator {

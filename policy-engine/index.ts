@@ -20,6 +20,7 @@ export {
   quotaPeriodBounds,
   humanizeDuration,
   QUOTA_PERIODS,
+  IMAGE_TOKEN_ESTIMATE,
   type QuotaPeriod,
 } from './policies/shared/token-limit.js';
 export { fakeManagedIdentityToken } from './policies/shared/managed-identity-token.js';

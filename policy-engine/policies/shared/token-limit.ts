@@ -392,14 +392,3 @@ function refuse(ctx: RequestContext, s: TokenLimitSettings, r: Refusal): never {
     response: { statusCode: r.status, headers, body: apimErrorBody(r.status, message) },
   });
 }
-
-/** Exposed for the token estimator: images add a fixed estimate each when estimating. */
-export function countImageParts(body: unknown): number {
-  const messages = (body as { messages?: Array<{ content?: unknown }> } | undefined)?.messages;
-  if (!Array.isArray(messages)) return 0;
-  let images = 0;
-  for (const m of messages) {
-    if (Array.isArray(m.content)) for (const part of m.content) if ((part as { type?: string }).type === 'image_url') images++;
-  }
-  return images;
-}
