@@ -91,6 +91,16 @@ export function scopeKey(scope: PolicyScope): string {
   }
 }
 
+/** 'global', 'products/{id}', 'apis/{id}', 'apis/{id}/operations/{op}' → PolicyScope. */
+export function parseScopePath(path: string): PolicyScope {
+  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  if (parts.length === 1 && parts[0] === 'global') return { kind: 'global' };
+  if (parts.length === 2 && parts[0] === 'products') return { kind: 'product', productId: parts[1]! };
+  if (parts.length === 2 && parts[0] === 'apis') return { kind: 'api', apiId: parts[1]! };
+  if (parts.length === 4 && parts[0] === 'apis' && parts[2] === 'operations') return { kind: 'operation', apiId: parts[1]!, operationId: parts[3]! };
+  throw new Error(`'${path}' is not a policy scope; use global, products/{id}, apis/{id} or apis/{id}/operations/{id}`);
+}
+
 export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
   const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, ...init.options };
   const backends = new Map<string, BackendDefinition>();

@@ -10,7 +10,8 @@ export { MemoryCounterStore, createMemoryCounterStore } from './counters/memory.
 export * from './pipeline/types.js';
 export * from './pipeline/last-error.js';
 export { createRequestContext, parseJsonBody, type RequestContextInit } from './pipeline/context.js';
-export { errorResponse, reasonPhrase, internalError } from './pipeline/execute.js';
+export { errorResponse, internalError } from './pipeline/execute.js';
+export { reasonPhrase } from './pipeline/http-status.js';
 export { observeUsage, usageFromJson, isEventStream } from './pipeline/usage.js';
 export { BackendConnectionError, BackendTimeoutError } from './policies/forward-request.js';
 export { POLICY_DEFINITIONS, getPolicyDefinition } from './policies/registry.js';

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { FaultConfigError, type FaultRule, type ScriptedResponse } from '../../mock-models/index.js';
 import { PolicyLoadError, scopeKey, type CounterSnapshot, type PolicyScope } from '../../policy-engine/index.js';
 import type { Emulator } from '../app.js';
-import { parseScopePath } from '../testing/start-emulator.js';
+import { parseScopePath } from '../../policy-engine/index.js';
 
 type Fail = (status: number, code: string, message: string) => void;
 

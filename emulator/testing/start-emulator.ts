@@ -1,5 +1,5 @@
 import type { FaultRule, MockCall, ScriptedResponse } from '../../mock-models/index.js';
-import { createClock, createVirtualClock, scopeKey, type ControllableClock, type EngineOptions, type MetricSample, type PolicyScope } from '../../policy-engine/index.js';
+import { createClock, createVirtualClock, parseScopePath, scopeKey, type ControllableClock, type EngineOptions, type MetricSample, type PolicyScope } from '../../policy-engine/index.js';
 import { createSqliteTelemetryStore } from '../app-insights/sqlite-store.js';
 import { parseTimespan } from '../app-insights/timespan.js';
 import { createEmulator, type Emulator } from '../app.js';
@@ -205,14 +205,4 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   };
 }
 
-/** 'global', 'products/{id}', 'apis/{id}', 'apis/{id}/operations/{op}' → PolicyScope. */
-export function parseScopePath(path: string): PolicyScope {
-  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
-  if (parts.length === 1 && parts[0] === 'global') return { kind: 'global' };
-  if (parts.length === 2 && parts[0] === 'products') return { kind: 'product', productId: parts[1]! };
-  if (parts.length === 2 && parts[0] === 'apis') return { kind: 'api', apiId: parts[1]! };
-  if (parts.length === 4 && parts[0] === 'apis' && parts[2] === 'operations') return { kind: 'operation', apiId: parts[1]!, operationId: parts[3]! };
-  throw new Error(`'${path}' is not a policy scope; use global, products/{id}, apis/{id} or apis/{id}/operations/{id}`);
-}
-
-export { scopeKey };
+export { parseScopePath, scopeKey };

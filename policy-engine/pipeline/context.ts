@@ -1,4 +1,5 @@
 import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
+import { runSteps } from './execute.js';
 import type { GatewayRequestState, RequestContext } from './types.js';
 
 /** What the gateway knows when a request arrives; the rest of the RequestContext starts empty. */
@@ -37,6 +38,7 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     atEnd: [],
     chargedKeys: new Set(),
     currentStep: undefined,
+    runChildren: (steps) => runSteps(steps, ctx),
     warnings: [],
     requestJson() {
       if (parsedFor !== ctx.request.body) {

@@ -1,6 +1,7 @@
 import { HeaderBag } from '../expressions/index.js';
 import { apimErrorBody, PolicyError, ReturnResponseSignal, type GatewayErrorResponse, type LastError } from './last-error.js';
 import type { ComposedPipeline } from './scopes.js';
+import { reasonPhrase } from './http-status.js';
 import type { GatewayResponse, PolicyStep, RequestContext, SectionName } from './types.js';
 
 export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
@@ -122,16 +123,4 @@ export function errorResponse(error: GatewayErrorResponse): GatewayResponse {
 
 function emptyResponse(): GatewayResponse {
   return { statusCode: 200, statusReason: 'OK', headers: new HeaderBag(), body: { kind: 'empty' } };
-}
-
-const REASONS: Record<number, string> = {
-  200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout',
-  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 418: "I'm a teapot", 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? '';
 }

@@ -171,6 +171,8 @@ export interface RequestContext {
   expressionContext(): unknown;
   /** The step currently running (for LastError). */
   currentStep: PolicyStep | undefined;
+  /** Runs child steps (choose branches, retry bodies, return-response children) the way the executor runs a section. */
+  runChildren(steps: readonly PolicyStep[]): Promise<void>;
   readonly warnings: string[];
 }
 

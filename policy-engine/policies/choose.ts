@@ -1,5 +1,4 @@
 import type { CompiledExpression } from '../expressions/index.js';
-import { runSteps } from '../pipeline/execute.js';
 import { PolicyError } from '../pipeline/last-error.js';
 import type { PolicyStep } from '../pipeline/types.js';
 import { definePolicy } from './define.js';
@@ -51,9 +50,9 @@ export const choose = definePolicy({
           if (typeof value !== 'boolean') {
             throw new PolicyError({ source: 'choose', reason: 'ExpressionValueEvaluationFailure', message: `Expression evaluation failed. Condition returned '${String(value)}', not a Boolean.` });
           }
-          if (value) return runSteps(branch.steps, ctx);
+          if (value) return ctx.runChildren(branch.steps);
         }
-        if (otherwise) await runSteps(otherwise, ctx);
+        if (otherwise) await ctx.runChildren(otherwise);
       },
     };
   },

@@ -1,5 +1,5 @@
 import { HeaderBag } from '../expressions/index.js';
-import { reasonPhrase } from '../pipeline/execute.js';
+import { reasonPhrase } from '../pipeline/http-status.js';
 import { ReturnResponseSignal } from '../pipeline/last-error.js';
 import { definePolicy } from './define.js';
 

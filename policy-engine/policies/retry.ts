@@ -1,4 +1,3 @@
-import { runSteps } from '../pipeline/execute.js';
 import { PolicyError } from '../pipeline/last-error.js';
 import type { RequestContext } from '../pipeline/types.js';
 import { definePolicy, type ValueSource } from './define.js';
@@ -83,7 +82,7 @@ export const retry = definePolicy({
         const timing = resolveTiming(ctx, interval, maxInterval, delta, firstFastRetry);
         const retries = checkedCount(count.get(ctx));
         for (let attempt = 0; ; attempt++) {
-          await runSteps(steps, ctx);
+          await ctx.runChildren(steps);
           if (attempt >= retries || !condition.get(ctx)) return;
           const waitMs = retryDelayMs(timing, attempt + 1);
           discardResponseStream(ctx);

@@ -1,5 +1,4 @@
 import { HeaderBag } from '../expressions/index.js';
-import { runSteps } from '../pipeline/execute.js';
 import { ReturnResponseSignal } from '../pipeline/last-error.js';
 import type { GatewayResponse } from '../pipeline/types.js';
 import { definePolicy } from './define.js';
@@ -21,7 +20,7 @@ export const returnResponse = definePolicy({
           : { statusCode: 200, statusReason: 'OK', headers: new HeaderBag(), body: { kind: 'empty' } };
         ctx.buildingResponse = true;
         try {
-          await runSteps(steps, ctx);
+          await ctx.runChildren(steps);
         } finally {
           ctx.buildingResponse = false;
         }

@@ -1,5 +1,5 @@
 import { HeaderBag } from '../expressions/index.js';
-import { reasonPhrase } from '../pipeline/execute.js';
+import { reasonPhrase } from '../pipeline/http-status.js';
 import type { RequestContext } from '../pipeline/types.js';
 import { definePolicy } from './define.js';
 
