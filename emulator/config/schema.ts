@@ -25,6 +25,14 @@ export interface PolicyEngineConfig {
   useStreamedUsage?: boolean;
   /** Custom dimensions allowed on metric policies (default 5; older tiers allowed 10). */
   maxCustomDimensions?: number;
+  /** Wall milliseconds one policy expression evaluation may run (default 50; emulator guard). */
+  expressionTimeBudgetMs?: number;
+  /** Nested lambda/delegate calls in one expression evaluation (default 200). */
+  expressionMaxCallDepth?: number;
+  /** Characters in one string an expression builds (default 4,194,304). */
+  expressionMaxStringLength?: number;
+  /** Items in one collection an expression builds (default 1,000,000). */
+  expressionMaxCollectionSize?: number;
 }
 
 export interface GatewayConfig {

@@ -3,6 +3,7 @@ import type * as A from './ast.js';
 import { CONTEXT_ENUMERABLE, CONTEXT_INDEXERS, CONTEXT_MODEL } from './context-model.js';
 import type { RawDiagnostic } from './parser.js';
 import { LINQ } from './runtime/collections.js';
+import { checkCollectionSize, checkDeadline, checkString, DEFAULT_EVALUATION_LIMITS, enterCall, exitCall, ExpressionLimitError, TICKS_PER_CLOCK_READ, withinBudget, type EvaluationLimits } from './runtime/limits.js';
 import { asType, castTo, isInstanceOf } from './runtime/conversions.js';
 import { CsDateTime, CsTimeSpan } from './runtime/datetime.js';
 import { clrErrors, ExpressionRuntimeError } from './runtime/errors.js';
@@ -27,6 +28,22 @@ export interface EvaluationScope {
   now(): number;
   /** [0, 1) random source for Guid.NewGuid and new Random() (default Math.random). */
   random?(): number;
+  /**
+   * Time, call-depth and allocation bounds (missing fields take DEFAULT_EVALUATION_LIMITS). The gateway always
+   * passes them; without `limits` only the 10,000,000-iteration loop guard applies (tools and unit tests).
+   */
+  limits?: Partial<EvaluationLimits>;
+}
+
+const TICK_MASK = TICKS_PER_CLOCK_READ - 1;
+
+function resolveLimits(partial: Partial<EvaluationLimits>): EvaluationLimits {
+  return { ...DEFAULT_EVALUATION_LIMITS, ...partial };
+}
+
+/** Runs one evaluation under the scope's limits when it has any. */
+function bounded<T>(scope: EvaluationScope, run: () => T): T {
+  return scope.limits ? withinBudget(resolveLimits(scope.limits), run) : run();
 }
 
 /** The runtime state of one evaluation: local slots plus the clock and random source. */
@@ -34,6 +51,7 @@ class Frame implements RuntimeContext {
   ret: unknown = null;
   readonly locals: unknown[];
   iterations = 0;
+  calls = 0;
   constructor(
     readonly scope: EvaluationScope,
     size: number,
@@ -176,7 +194,7 @@ function wrapInt32(n: number): number {
 
 function add(l: unknown, r: unknown): unknown {
   if (typeof l === 'number' && typeof r === 'number') return l + r;
-  if (typeof l === 'string' || typeof r === 'string') return toCSharpString(l) + toCSharpString(r);
+  if (typeof l === 'string' || typeof r === 'string') return checkString(toCSharpString(l) + toCSharpString(r));
   if (l === null || l === undefined || r === null || r === undefined) return null;
   if (l instanceof CsDateTime && r instanceof CsTimeSpan) return l.Add(r);
   if (l instanceof CsTimeSpan && r instanceof CsTimeSpan) return l.Add(r);
@@ -341,7 +359,7 @@ export class ExpressionCompiler {
       const slots = (): number => this.slotCount;
       const ev = v.ev;
       return {
-        evaluate: (scope) => normalize(ev(new Frame(scope, slots()))),
+        evaluate: (scope) => bounded(scope, () => normalize(ev(new Frame(scope, slots())))),
       };
     }
     const block = root as A.Block;
@@ -351,11 +369,12 @@ export class ExpressionCompiler {
       this.diagnostics.push({ key: 'ExprNotAllPathsReturn', start: block.pos, end: Math.max(block.pos, at), args: [] });
     }
     return {
-      evaluate: (scope) => {
-        const f = new Frame(scope, this.slotCount);
-        body(f);
-        return normalize(f.ret);
-      },
+      evaluate: (scope) =>
+        bounded(scope, () => {
+          const f = new Frame(scope, this.slotCount);
+          body(f);
+          return normalize(f.ret);
+        }),
     };
   }
 
@@ -962,7 +981,7 @@ export class ExpressionCompiler {
     const int32 = numericResult(lt, rt) === 'Int32';
     switch (op) {
       case '+':
-        if (lt === 'String' || rt === 'String') return (l, r) => toCSharpString(l) + toCSharpString(r);
+        if (lt === 'String' || rt === 'String') return (l, r) => checkString(toCSharpString(l) + toCSharpString(r));
         if (lt === 'Char' || rt === 'Char') {
           // char + char / char + int are int arithmetic in C#.
           const code = (v: unknown, t: string) => (t === 'Char' && typeof v === 'string' ? v.charCodeAt(0) : v);
@@ -1171,8 +1190,14 @@ export class ExpressionCompiler {
       return {
         kind: 'value',
         ev: (f) => (...args: unknown[]) => {
-          for (let i = 0; i < n; i++) f.locals[slots[i]!] = normalize(args[i]);
-          return body(f);
+          if ((++f.calls & TICK_MASK) === 0) checkDeadline();
+          enterCall();
+          try {
+            for (let i = 0; i < n; i++) f.locals[slots[i]!] = normalize(args[i]);
+            return body(f);
+          } finally {
+            exitCall();
+          }
         },
         type: 'Delegate',
       };
@@ -1247,6 +1272,7 @@ export class ExpressionCompiler {
         }
         const n = size!(f);
         if (typeof n !== 'number' || n < 0) throw attach(clrErrors.overflow('an array size'), span);
+        checkCollectionSize(n);
         return isBytes ? new Uint8Array(n) : new Array<unknown>(n).fill(fill);
       },
       type: `${elem}[]`,
@@ -1399,6 +1425,7 @@ export class ExpressionCompiler {
     if (++f.iterations > MAX_LOOP_ITERATIONS) {
       throw new ExpressionRuntimeError('System.InvalidOperationException', `The emulator stopped a loop after ${MAX_LOOP_ITERATIONS} iterations.`, span);
     }
+    if ((f.iterations & TICK_MASK) === 0) checkDeadline();
   }
 
   private loopBody(body: A.Statement): St {
@@ -1536,6 +1563,8 @@ export class ExpressionCompiler {
       try {
         return body(f);
       } catch (raw) {
+        // Emulator limits end the evaluation: C# code cannot catch them.
+        if (raw instanceof ExpressionLimitError) throw raw;
         const err = raw instanceof ExpressionRuntimeError ? raw : (attach(raw, this.span(s)) as ExpressionRuntimeError);
         for (const c of catches) {
           if (!exceptionMatches(err.exceptionType, c.typeName)) continue;

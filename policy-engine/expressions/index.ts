@@ -8,6 +8,7 @@ export type { CompiledExpression, CompileExpressionOptions, ExpressionSource } f
 export type { EvaluationScope } from './evaluator.js';
 export { parse, BINARY_PRECEDENCE } from './parser.js';
 export { ExpressionRuntimeError, clrErrors } from './runtime/errors.js';
+export { DEFAULT_EVALUATION_LIMITS, ExpressionLimitError, type EvaluationLimits } from './runtime/limits.js';
 export { HeaderBag, VariableBag, StringDictionary, MessageBody, UrlInfo } from './runtime/host.js';
 export { JToken, JObject, JArray, JValue, JProperty, JTokenType, Formatting, parseJson, serializeObject, toJToken, writeJson } from './runtime/json.js';
 export { CsDateTime, CsTimeSpan, CsGuid } from './runtime/datetime.js';

@@ -1,5 +1,5 @@
 import { createDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
-import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression } from '../expressions/index.js';
+import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
 import type { AttributeKind, AttributeSpec, AttributeType, CompileEnv, PolicyDefinition, ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
 import { readPolicyXml } from '../xml/index.js';
@@ -129,6 +129,7 @@ function validateChildren(definition: PolicyDefinition, node: PolicyElement, rep
 }
 
 function createCompileEnv(section: SectionName, path: string, opts: CompileDocumentOptions, report: Reporter): CompileEnv {
+  const limits = expressionLimits(opts.options);
   const env: CompileEnv = {
     section,
     scope: opts.scope,
@@ -164,7 +165,7 @@ function createCompileEnv(section: SectionName, path: string, opts: CompileDocum
       return steps;
     },
     evaluate(expression, ctx) {
-      return evaluateExpression(expression, ctx);
+      return evaluateExpression(expression, ctx, limits);
     },
   };
   return env;
@@ -178,10 +179,21 @@ function compileCarrier(carrier: PolicyAttribute | PolicyText, report: Reporter,
   return hasErrors(diagnostics) ? undefined : expression;
 }
 
-/** Runs an expression; runtime exceptions become APIM's ExpressionValueEvaluationFailure. */
-export function evaluateExpression(expression: CompiledExpression, ctx: RequestContext): unknown {
+/** The expression bounds an engine configuration sets (each field falls back to DEFAULT_EVALUATION_LIMITS). */
+export function expressionLimits(options: Partial<EngineOptions>): Partial<EvaluationLimits> {
+  const limits: Partial<EvaluationLimits> = {};
+  if (options.expressionTimeBudgetMs !== undefined) limits.timeBudgetMs = options.expressionTimeBudgetMs;
+  if (options.expressionMaxCallDepth !== undefined) limits.maxCallDepth = options.expressionMaxCallDepth;
+  if (options.expressionMaxStringLength !== undefined) limits.maxStringLength = options.expressionMaxStringLength;
+  if (options.expressionMaxCollectionSize !== undefined) limits.maxCollectionSize = options.expressionMaxCollectionSize;
+  if (options.expressionDeadlineClock !== undefined) limits.deadlineClock = options.expressionDeadlineClock;
+  return limits;
+}
+
+/** Runs an expression under its limits; runtime exceptions become APIM's ExpressionValueEvaluationFailure. */
+export function evaluateExpression(expression: CompiledExpression, ctx: RequestContext, limits: Partial<EvaluationLimits> = {}): unknown {
   try {
-    return expression.evaluate({ context: ctx.expressionContext(), now: () => ctx.services.clock.now() });
+    return expression.evaluate({ context: ctx.expressionContext(), now: () => ctx.services.clock.now(), limits });
   } catch (error) {
     if (error instanceof PolicyError) throw error;
     const detail = error instanceof ExpressionRuntimeError ? error.message : error instanceof Error ? error.message : String(error);

@@ -241,6 +241,17 @@ export interface EngineOptions {
   weekStartsOn: 'monday' | 'sunday';
   /** Use the streamed usage chunk when present instead of estimating streamed completions. */
   useStreamedUsage: boolean;
+  /** Wall milliseconds one expression evaluation may run (default 50; emulator guard, APIM documents none). */
+  expressionTimeBudgetMs?: number;
+  /** Nested lambda/delegate calls in one evaluation (default 200). */
+  expressionMaxCallDepth?: number;
+  /** Characters in one string an expression builds (default 4,194,304). */
+  expressionMaxStringLength?: number;
+  /** Items in one collection an expression builds (default 1,000,000). */
+  expressionMaxCollectionSize?: number;
+  /** Monotonic milliseconds for the time budget (default performance.now; tests inject one). Not the emulator
+   * clock: the virtual clock may be frozen, and the budget bounds CPU work, not emulated time. */
+  expressionDeadlineClock?: () => number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {

@@ -1,4 +1,5 @@
 import { clrErrors, DUPLICATE_KEY_MESSAGE, INDEX_OUT_OF_RANGE_MESSAGE, MORE_THAN_ONE_MESSAGE, NO_ELEMENTS_MESSAGE, NO_MATCH_MESSAGE } from './errors.js';
+import { checkCollectionSize, checkString } from './limits.js';
 import { declareMethods, ENUMERATE, INDEXER, INDEXER_SET, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
 import { csCompare, csEquals, csObjectEquals, enumerate, KeyValuePair, toCSharpString, typeNameOf } from './values.js';
 
@@ -44,8 +45,15 @@ export class CsList {
   }
   get Count(): number { return this.items.length; }
   get Capacity(): number { return this.items.length; }
-  Add(x: unknown): void { this.items.push(x); }
-  AddRange(xs: unknown): void { this.items.push(...iterate(xs)); }
+  Add(x: unknown): void {
+    if ((this.items.length & 1023) === 1023) checkCollectionSize(this.items.length + 1);
+    this.items.push(x);
+  }
+  AddRange(xs: unknown): void {
+    const more = [...iterate(xs)];
+    checkCollectionSize(this.items.length + more.length);
+    for (const x of more) this.items.push(x);
+  }
   Insert(i: number, x: unknown): void {
     if (i < 0 || i > this.items.length) throw clrErrors.argumentOutOfRange('index', 'Index must be within the bounds of the List.');
     this.items.splice(i, 0, x);
@@ -100,6 +108,7 @@ export class CsDictionary {
   Add(key: unknown, value: unknown): void {
     const k = this.k(key);
     if (this.map.has(k)) throw clrErrors.argument(`${DUPLICATE_KEY_MESSAGE} Key: ${toCSharpString(key)}`);
+    if ((this.map.size & 1023) === 1023) checkCollectionSize(this.map.size + 1);
     this.map.set(k, new KeyValuePair(key, value));
   }
   TryAdd(key: unknown, value: unknown): boolean {
@@ -164,10 +173,10 @@ export class CsStringBuilder {
     this.text = typeof initial === 'string' ? initial : '';
   }
   get Length(): number { return this.text.length; }
-  Append(x: unknown): CsStringBuilder { this.text += toCSharpString(x); return this; }
-  AppendLine(x: unknown = ''): CsStringBuilder { this.text += toCSharpString(x) + '\r\n'; return this; }
-  Insert(i: number, x: unknown): CsStringBuilder { this.text = this.text.slice(0, i) + toCSharpString(x) + this.text.slice(i); return this; }
-  Replace(a: string, b: string | null): CsStringBuilder { this.text = this.text.split(a).join(b ?? ''); return this; }
+  Append(x: unknown): CsStringBuilder { this.text = checkString(this.text + toCSharpString(x)); return this; }
+  AppendLine(x: unknown = ''): CsStringBuilder { this.text = checkString(this.text + toCSharpString(x) + '\r\n'); return this; }
+  Insert(i: number, x: unknown): CsStringBuilder { this.text = checkString(this.text.slice(0, i) + toCSharpString(x) + this.text.slice(i)); return this; }
+  Replace(a: string, b: string | null): CsStringBuilder { this.text = checkString(this.text.split(a).join(b ?? '')); return this; }
   Clear(): CsStringBuilder { this.text = ''; return this; }
   ToString(): string { return this.text; }
 }

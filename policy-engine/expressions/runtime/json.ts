@@ -1,5 +1,6 @@
 import { CsDateTime, CsGuid, CsTimeSpan, formatDateTime } from './datetime.js';
 import { clrErrors, INDEX_OUT_OF_RANGE_MESSAGE } from './errors.js';
+import { checkCollectionSize } from './limits.js';
 import { declareMethods, ENUMERATE, INDEXER, INDEXER_SET, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
 import { CsAnonymous, CsEnum, enumerate, formatDouble, KeyValuePair, toCSharpString } from './values.js';
 
@@ -358,6 +359,7 @@ export class JArray extends JToken {
     return a;
   }
   Add(value: unknown): void {
+    if ((this.items.length & 1023) === 1023) checkCollectionSize(this.items.length + 1);
     this.items.push(adopt(this, toJToken(value)));
   }
   Insert(index: number, value: unknown): void {

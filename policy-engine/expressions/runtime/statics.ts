@@ -5,6 +5,7 @@ import {
   CsDateTime, CsGuid, CsTimeSpan, dateTimeFromParts, DateTimeKind, DayOfWeek, parseDateTime, parseTimeSpan, type DateTimeKindName,
 } from './datetime.js';
 import { clrErrors } from './errors.js';
+import { checkCollectionSize, checkStringLength } from './limits.js';
 import { convertJToken, Formatting, JArray, JObject, JProperty, JToken, JTokenType, JValue, parseJson, serializeObject, toJToken, writeJson } from './json.js';
 import { parseBoolean, parseFloating, parseInteger, roundAwayFromZero, roundHalfEven } from './numbers.js';
 import { OutRef, TYPE_NAME, type MethodInfo, type TypeArgument } from './protocol.js';
@@ -419,6 +420,7 @@ const stringType: StaticType = {
   },
   construct: (_rt, [c, n]) => {
     if (Array.isArray(c)) return c.join('');
+    checkStringLength(String(c).length * num(n, 'count'));
     return String(c).repeat(num(n, 'count'));
   },
   constructs: 'String',
@@ -735,9 +737,10 @@ export const STATIC_TYPES: Record<string, StaticType> = {
     members: {
       Range: fn(([start, count]) => {
         if (num(count) < 0) throw clrErrors.argumentOutOfRange('count', 'Specified argument was out of the range of valid values.');
+        checkCollectionSize(num(count));
         return Array.from({ length: num(count) }, (_, i) => num(start) + i);
       }),
-      Repeat: fn(([x, count]) => Array.from({ length: num(count) }, () => x)),
+      Repeat: fn(([x, count]) => (checkCollectionSize(num(count)), Array.from({ length: num(count) }, () => x))),
       Empty: fn(() => []),
     },
   },

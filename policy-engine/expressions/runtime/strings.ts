@@ -1,4 +1,5 @@
 import { clrErrors } from './errors.js';
+import { checkString, checkStringLength } from './limits.js';
 import { formatComposite, formatNumber } from './numbers.js';
 import { CsEnum, compareOrdinal, compareStringsCulture, enumerate, toCSharpString, typeNameOf } from './values.js';
 
@@ -147,11 +148,11 @@ export const STRING_METHODS: Record<string, StringMethod> = {
     const from = str(a, 'oldValue');
     if (from === '') throw clrErrors.argument('String cannot be of zero length.\r\nParameter name: oldValue');
     const to = b === null || b === undefined ? '' : str(b, 'newValue');
-    if (!ignoreCaseOf(c)) return s.split(from).join(to);
-    return s.replace(new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), () => to);
+    if (!ignoreCaseOf(c)) return checkString(s.split(from).join(to));
+    return checkString(s.replace(new RegExp(from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), () => to));
   },
-  PadLeft: (s, [n, c]) => s.padStart(n as number, (c as string) ?? ' '),
-  PadRight: (s, [n, c]) => s.padEnd(n as number, (c as string) ?? ' '),
+  PadLeft: (s, [n, c]) => (checkStringLength(n as number), s.padStart(n as number, (c as string) ?? ' ')),
+  PadRight: (s, [n, c]) => (checkStringLength(n as number), s.padEnd(n as number, (c as string) ?? ' ')),
   Equals: (s, [v, c]) => typeof v === 'string' && fold(s, ignoreCaseOf(c)) === fold(v, ignoreCaseOf(c)),
   CompareTo: (s, [v]) => (v === null ? 1 : compareStringsCulture(s, str(v, 'strB'))),
   ToString: (s) => s,
@@ -199,8 +200,8 @@ function compare(a: unknown, b: unknown, c: unknown): number {
 export const STRING_STATICS: Record<string, (args: unknown[]) => unknown> = {
   IsNullOrEmpty: ([s]) => s === null || s === undefined || s === '',
   IsNullOrWhiteSpace: ([s]) => s === null || s === undefined || (typeof s === 'string' && s.trim() === ''),
-  Join: ([sep, ...rest]) => joinValues(rest).map(toCSharpString).join(toCSharpString(sep)),
-  Concat: (args) => joinValues(args).map(toCSharpString).join(''),
+  Join: ([sep, ...rest]) => checkString(joinValues(rest).map(toCSharpString).join(toCSharpString(sep))),
+  Concat: (args) => checkString(joinValues(args).map(toCSharpString).join('')),
   Format: ([f, ...rest]) => formatComposite(str(f, 'format'), rest.length === 1 && Array.isArray(rest[0]) ? (rest[0] as unknown[]) : rest),
   Compare: ([a, b, c]) => compare(a, b, c),
   CompareOrdinal: ([a, b]) => compare(a, b, StringComparison.Ordinal),
