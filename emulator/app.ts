@@ -22,6 +22,7 @@ import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
 import type { TelemetryStore } from './app-insights/store.js';
 import { resolveConfig, type ResolvedConfig } from './config/load.js';
 import type { EmulatorConfig } from './config/schema.js';
+import { createMemoryDeploymentStore, type DeploymentStore } from './control-plane/deployments.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { createForwarder } from './gateway/forward.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
@@ -44,6 +45,8 @@ export interface CreateEmulatorOptions {
   adminKey?: string;
   onCompleted?: (record: CompletedRequest) => void;
   log?: (line: string) => void;
+  /** Where lab deployments (`az deployment group create`) are kept (default: in memory). */
+  deployments?: DeploymentStore;
 }
 
 export interface Emulator {
@@ -59,13 +62,19 @@ export interface Emulator {
   /** Counters, mock model state and policies back to their start state. */
   reset(): Promise<void>;
   setPolicy(scope: PolicyScope, xml: string): void;
+  /**
+   * Replaces APIs, subscriptions, backends, policies and counters in place (a lab deployment); keeps the clock and
+   * telemetry (and the App Insights identity). Without a config: back to the start configuration. All or nothing:
+   * throws ConfigError / PolicyLoadError and changes nothing when the config would not load.
+   */
+  reconfigure(next?: EmulatorConfig): Promise<void>;
   /** Throws PolicyLoadError when the policy would not load; installs nothing. */
   validatePolicy(scope: PolicyScope, xml: string): void;
   close(): Promise<void>;
 }
 
 export function createEmulator(options: CreateEmulatorOptions): Emulator {
-  const config = resolveConfig(options.config);
+  let config = resolveConfig(options.config);
   const clock = options.clock ?? createClock({ mode: 'system' });
   const counters = options.counters ?? createMemoryCounterStore();
   const log = options.log ?? (() => {});
@@ -99,7 +108,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   };
   buildMocks();
 
-  const forwarder = createForwarder({ clock, backends: config.backends, mocks });
+  let forwarder = createForwarder({ clock, backends: config.backends, mocks });
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
 
   let engine!: PolicyEngine;
@@ -137,14 +146,16 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     const api = scope.kind === 'api' || scope.kind === 'operation' ? config.apis.find((a) => a.id === scope.apiId) : undefined;
     return api?.policyPlaceholders ?? {};
   };
-  const routes = new RouteTable(config.apis);
-  const gate = new SubscriptionGate(config);
+  let routes = new RouteTable(config.apis);
+  let gate = new SubscriptionGate(config);
   const servers = new Set<Server>();
 
   const emulator: Emulator = {
     app: undefined as unknown as Express,
     clock,
-    config,
+    get config() {
+      return config;
+    },
     get engine() {
       return engine;
     },
@@ -179,6 +190,27 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     validatePolicy(scope, xml) {
       engine.validatePolicy(scope, xml, { placeholders: placeholdersFor(scope) });
     },
+    async reconfigure(next) {
+      // The App Insights identity stays: telemetry is kept and its query routes were bound at start.
+      const resolved = resolveConfig({ ...(next ?? options.config), appInsights: options.config.appInsights ?? {} });
+      const previous = { config, forwarder, engine };
+      await emulator.settled();
+      config = resolved;
+      try {
+        deploymentModels.clear();
+        buildMocks();
+        forwarder = createForwarder({ clock, backends: config.backends, mocks });
+        buildEngine();
+      } catch (error) {
+        ({ config, forwarder, engine } = previous);
+        deploymentModels.clear();
+        buildMocks();
+        throw error;
+      }
+      routes = new RouteTable(config.apis);
+      gate = new SubscriptionGate(config);
+      await counters.clear();
+    },
     async close() {
       await Promise.all([...servers].map((server) => closeGracefully(server)));
       servers.clear();
@@ -196,6 +228,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     createControlPlaneRouter({
       emulator,
       allowRemote: options.controlPlaneRemote ?? false,
+      deployments: options.deployments ?? createMemoryDeploymentStore(),
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     }),
   );

@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClock, PolicyLoadError } from '../policy-engine/index.js';
 import { connectionString } from './app-insights/query-api.js';
 import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
@@ -14,6 +16,17 @@ import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
 import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
+import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
+
+/** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
+export const AZ_BIN_DIR = fileURLToPath(new URL('../bin', import.meta.url));
+export const AZ_URL_VARIABLE = 'AI_GATEWAY_EMULATOR_URL';
+
+export function envLine(shell: 'sh' | 'powershell' | 'cmd', url?: string): string {
+  if (shell === 'powershell') return [`$env:PATH = "${AZ_BIN_DIR}${delimiter}" + $env:PATH`, ...(url ? [`$env:${AZ_URL_VARIABLE} = "${url}"`] : [])].join('; ');
+  if (shell === 'cmd') return [`set "PATH=${AZ_BIN_DIR};%PATH%"`, ...(url ? [`set "${AZ_URL_VARIABLE}=${url}"`] : [])].join(' & ');
+  return [`export PATH="${AZ_BIN_DIR}:$PATH"`, ...(url ? [`export ${AZ_URL_VARIABLE}="${url}"`] : [])].join('; ');
+}
 
 export interface StartOptions {
   port: number;
@@ -166,6 +179,33 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       }
     });
 
+  program
+    .command('env')
+    .description("Print the line that puts the emulator's `az` stand-in first on PATH (eval \"$(ai-gateway-emulator env)\").")
+    .addOption(new Option('--shell <shell>', 'sh (bash, zsh), powershell or cmd').choices(['sh', 'bash', 'zsh', 'powershell', 'pwsh', 'cmd']).default('sh'))
+    .addOption(new Option('--url <url>', `also set ${AZ_URL_VARIABLE} (default http://127.0.0.1:8080)`))
+    .action((opts: { shell: string; url?: string }) => {
+      const shell = opts.shell === 'pwsh' || opts.shell === 'powershell' ? 'powershell' : opts.shell === 'cmd' ? 'cmd' : 'sh';
+      out(envLine(shell, opts.url));
+    });
+
+  program
+    .command('shell')
+    .description('Open a subshell where `az` is the emulator stand-in (exit it to use the real Azure CLI again).')
+    .addOption(new Option('--url <url>', `the emulator to answer from (sets ${AZ_URL_VARIABLE}; default http://127.0.0.1:8080)`))
+    .action(async (opts: { url?: string }) => {
+      const windows = process.platform === 'win32';
+      const shell = windows ? process.env.COMSPEC ?? 'cmd.exe' : process.env.SHELL ?? '/bin/sh';
+      const url = opts.url ?? process.env[AZ_URL_VARIABLE] ?? 'http://127.0.0.1:8080';
+      process.stderr.write(`az now answers from the emulator at ${url}; type exit to go back to the real Azure CLI.\n`);
+      const child = spawn(shell, [], {
+        stdio: 'inherit',
+        env: { ...process.env, PATH: `${AZ_BIN_DIR}${delimiter}${process.env.PATH ?? ''}`, [AZ_URL_VARIABLE]: url },
+      });
+      const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? 1)));
+      process.exitCode = code;
+    });
+
   return program;
 }
 
@@ -178,15 +218,22 @@ export async function startEmulatorFromCli(
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
   const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
+  const deployments = opts.inMemory ? createMemoryDeploymentStore() : createFileDeploymentStore(join(dataDir, 'deployments.json'));
   const emulator = createEmulator({
     config,
     clock,
     telemetry,
+    deployments,
     // Flags override the config file's policyEngine settings only when given.
     engineOptions: { ...(opts.loose ? { strict: false } : {}), ...(opts.tokenLimitAlgorithm ? { tokenLimitAlgorithm: opts.tokenLimitAlgorithm } : {}) },
     controlPlaneRemote: opts.controlPlaneRemote,
     ...(opts.adminKey === undefined ? {} : { adminKey: opts.adminKey }),
     log: opts.quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+  });
+  // The most recent lab deployment (az deployment group create) configures the gateway again after a restart.
+  const deployed = await applyActiveDeployment(emulator, deployments).catch((error: unknown) => {
+    out(`warning: deployments: ${deployments.path}: ${error instanceof Error ? error.message : String(error)}; using the start configuration`);
+    return undefined;
   });
   for (const { policy } of emulator.engine.listPolicies()) {
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
@@ -209,11 +256,13 @@ export async function startEmulatorFromCli(
     httpsUrl = `https://${opts.host === '127.0.0.1' || opts.host === '0.0.0.0' ? 'localhost' : opts.host}:${address.port}`;
     tlsNote = `  HTTPS: ${httpsUrl}  (certificate ${tls.certPath}${tls.generated ? ', generated' : ''}; trust it with ${trustHint(tls.certPath)})`;
   }
-  out(describeStartup(emulator, url, opts.config ? `config ${opts.config}` : `preset ${presetName}`));
+  const source = opts.config ? `config ${opts.config}` : `preset ${presetName}`;
+  out(describeStartup(emulator, url, deployed ? `deployment ${deployed.resourceGroup}/${deployed.name}, start ${source}` : source));
   const ai = emulator.config.appInsights;
   out(`  App Insights: name ${ai.name}, appId ${ai.appId}, workspaceId ${ai.workspaceId}`);
   out(`    query: POST ${httpsUrl ?? url}/v1/apps/${ai.appId}/query  |  connection string: ${connectionString(ai, httpsUrl ?? url)}`);
   out(`    telemetry: ${opts.inMemory ? 'in memory' : telemetry.path}`);
+  out(`  az stand-in: ${envLine('sh', url)}  (or: ai-gateway-emulator shell --url ${url})`);
   if (tlsNote) out(tlsNote);
   const close = async () => {
     // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.

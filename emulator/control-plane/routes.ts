@@ -2,6 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { ClockControlError, PolicyLoadError, scopeKey, type PolicyScope } from '../../policy-engine/index.js';
 import type { Emulator } from '../app.js';
 import { normalizeIp } from '../gateway/handler.js';
+import { addDeploymentRoutes, type DeploymentStore } from './deployments.js';
 import { addModelAndStateRoutes } from './models-and-state.js';
 
 export interface ControlPlaneOptions {
@@ -10,6 +11,8 @@ export interface ControlPlaneOptions {
   allowRemote: boolean;
   /** When set, every request must carry `x-emulator-admin-key: <key>`. */
   adminKey?: string;
+  /** Resource groups and lab deployments (`az group …`, `az deployment group …`). */
+  deployments?: DeploymentStore;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -132,6 +135,7 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
   }
 
   addModelAndStateRoutes(router, emulator, (res) => (status, code, message) => fail(res, status, code, message));
+  if (options.deployments) addDeploymentRoutes(router, emulator, options.deployments, fail);
 
   router.use((req, res) => fail(res, 404, 'NotFound', `No control-plane route ${req.method} /_emulator${req.path}.`));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
