@@ -32,6 +32,19 @@ export interface DeploymentState {
   deployments: DeploymentRecord[];
   /** The deployment configuring the gateway (none: the start configuration). */
   active?: { resourceGroup: string; name: string };
+  /** Resources deleted one by one (`az resource delete`, `az apim delete`, …); a new deployment creates them again. */
+  removed?: RemovedResource[];
+}
+
+/** A deleted resource. APIM services and AI services accounts are soft-deleted until purged, as on Azure. */
+export interface RemovedResource {
+  id: string;
+  name: string;
+  type: string;
+  location: string;
+  resourceGroup: string;
+  deletionTimeMs: number;
+  purged: boolean;
 }
 
 export interface DeploymentStore {
@@ -60,7 +73,7 @@ export function createFileDeploymentStore(path: string): DeploymentStore {
         return { groups: [], deployments: [] };
       }
       const state = JSON.parse(text) as DeploymentState;
-      return { groups: state.groups ?? [], deployments: state.deployments ?? [], ...(state.active ? { active: state.active } : {}) };
+      return { groups: state.groups ?? [], deployments: state.deployments ?? [], ...(state.active ? { active: state.active } : {}), ...(state.removed ? { removed: state.removed } : {}) };
     },
     write(state) {
       mkdirSync(dirname(path), { recursive: true });
@@ -143,7 +156,7 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
         error: null,
         mode: 'Incremental',
         onErrorDeployment: null,
-        outputResources: resourcesOf(d, params).map((r) => ({ id: r.id, resourceGroup: d.resourceGroup })),
+        outputResources: resourcesOf(d, params, state).map((r) => ({ id: r.id, resourceGroup: d.resourceGroup })),
         outputs,
         parameters,
         parametersLink: null,
@@ -161,24 +174,38 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
   };
 
   /** The resources the shared modules would create (for `az resource list`, `cognitiveservices account list`, `apim list`). */
-  const resourcesOf = (d: DeploymentRecord, params: LabParameters) => {
+  const resourcesOf = (d: DeploymentRecord, params: LabParameters, state: DeploymentState): LabResource[] => {
     const suffix = resourceSuffix(sub(), d.resourceGroup);
     const rg = groupId(d.resourceGroup);
-    const location = locationOf(store.read(), d.resourceGroup);
-    const out: Array<{ id: string; name: string; type: string; location: string; kind?: string; sku?: { name: string; capacity?: number } }> = [
-      { id: `${rg}/providers/Microsoft.ApiManagement/service/apim-${suffix}`, name: `apim-${suffix}`, type: 'Microsoft.ApiManagement/service', location: regionDisplayName(location), sku: { name: params.apimSku, capacity: 1 } },
+    const location = locationOf(state, d.resourceGroup);
+    const common = { resourceGroup: d.resourceGroup, tags: {} as Record<string, string> };
+    const out: LabResource[] = [
+      { id: `${rg}/providers/Microsoft.ApiManagement/service/apim-${suffix}`, name: `apim-${suffix}`, type: 'Microsoft.ApiManagement/service', location: regionDisplayName(location), sku: { name: params.apimSku, capacity: 1 }, ...common },
     ];
     for (const s of params.aiServicesConfig) {
       const account = `${s.name}-${suffix}`;
       const accountLocation = s.location ?? location;
-      out.push({ id: `${rg}/providers/Microsoft.CognitiveServices/accounts/${account}`, name: account, type: 'Microsoft.CognitiveServices/accounts', location: accountLocation, kind: 'AIServices', sku: { name: 'S0' } });
+      out.push({ id: `${rg}/providers/Microsoft.CognitiveServices/accounts/${account}`, name: account, type: 'Microsoft.CognitiveServices/accounts', location: accountLocation, kind: 'AIServices', sku: { name: 'S0' }, ...common });
       if (params.foundryProjectName) {
         const project = `${params.foundryProjectName}-${s.name}`;
-        out.push({ id: `${rg}/providers/Microsoft.CognitiveServices/accounts/${account}/projects/${project}`, name: `${account}/${project}`, type: 'Microsoft.CognitiveServices/accounts/projects', location: accountLocation });
+        out.push({ id: `${rg}/providers/Microsoft.CognitiveServices/accounts/${account}/projects/${project}`, name: `${account}/${project}`, type: 'Microsoft.CognitiveServices/accounts/projects', location: accountLocation, ...common });
       }
     }
     return out;
   };
+
+  /** Resources of a group (every group when none is named) that are not deleted. */
+  const liveResources = (state: DeploymentState, group?: string): LabResource[] => {
+    const gone = new Set((state.removed ?? []).map((r) => r.id.toLowerCase()));
+    return state.deployments
+      .filter((d) => group === undefined || same(d.resourceGroup, group))
+      .flatMap((d) => resourcesOf(d, readLabParameters(d.parametersFile), state))
+      .filter((r, i, all) => !gone.has(r.id.toLowerCase()) && all.findIndex((x) => same(x.id, r.id)) === i);
+  };
+
+  /** The gateway is the active deployment's APIM service: deleting it (or its group) restores the start configuration. */
+  const isActiveApim = (state: DeploymentState, resource: LabResource) =>
+    resource.type === 'Microsoft.ApiManagement/service' && state.active !== undefined && same(state.active.resourceGroup, resource.resourceGroup);
 
   const requireGroup = (res: Response, state: DeploymentState, name: string) => {
     const group = state.groups.find((g) => same(g.name, name));
@@ -236,7 +263,59 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
     const state = store.read();
     const group = requireGroup(res, state, req.params.rg!);
     if (!group) return;
-    res.json(state.deployments.filter((d) => same(d.resourceGroup, group.name)).flatMap((d) => resourcesOf(d, readLabParameters(d.parametersFile))));
+    res.json(liveResources(state, group.name));
+  });
+
+  // GET /resources?resourceGroup=&resourceType=  (az resource list, cognitiveservices account list, apim list)
+  router.get('/resources', (req, res) => {
+    const state = store.read();
+    const group = typeof req.query.resourceGroup === 'string' ? req.query.resourceGroup : undefined;
+    if (group !== undefined && !requireGroup(res, state, group)) return;
+    const type = typeof req.query.resourceType === 'string' ? req.query.resourceType : undefined;
+    res.json(liveResources(state, group).filter((r) => type === undefined || same(r.type, type)));
+  });
+  // DELETE /resources?id=<resource id>  (az resource delete --ids, az apim delete, az cognitiveservices account delete)
+  router.delete('/resources', async (req, res) => {
+    const id = typeof req.query.id === 'string' ? req.query.id : '';
+    const state = store.read();
+    const resource = liveResources(state).find((r) => same(r.id, id));
+    if (!resource) return fail(res, 404, 'ResourceNotFound', `The resource '${id}' was not found.`);
+    // Deleting an account deletes its projects with it.
+    const gone = liveResources(state).filter((r) => same(r.id, id) || r.id.toLowerCase().startsWith(`${id.toLowerCase()}/`));
+    const softDeleted = resource.type === 'Microsoft.ApiManagement/service' || resource.type === 'Microsoft.CognitiveServices/accounts';
+    const now = emulator.clock.now();
+    state.removed = [
+      ...(state.removed ?? []),
+      ...gone.map((r) => ({ id: r.id, name: r.name, type: r.type, location: r.location, resourceGroup: r.resourceGroup, deletionTimeMs: now, purged: !(softDeleted && same(r.id, resource.id)) })),
+    ];
+    if (isActiveApim(state, resource)) {
+      delete state.active;
+      await emulator.reconfigure();
+    }
+    store.write(state);
+    res.json({ status: 'deleted', id: resource.id, softDeleted });
+  });
+  // GET /deleted-resources?resourceType=  (az apim deletedservice list, az cognitiveservices account list-deleted)
+  router.get('/deleted-resources', (req, res) => {
+    const type = typeof req.query.resourceType === 'string' ? req.query.resourceType : undefined;
+    res.json((store.read().removed ?? []).filter((r) => !r.purged && (type === undefined || same(r.type, type))).map(deletedJson));
+  });
+  // POST /deleted-resources/purge { resourceType, name, location? }  (az apim deletedservice purge, … account purge)
+  router.post('/deleted-resources/purge', (req, res) => {
+    const body = (req.body ?? {}) as { resourceType?: unknown; name?: unknown; location?: unknown };
+    if (typeof body.resourceType !== 'string' || typeof body.name !== 'string') return fail(res, 400, 'InvalidRequest', 'Purging needs resourceType and name.');
+    const state = store.read();
+    const match = (state.removed ?? []).find(
+      (r) =>
+        !r.purged &&
+        same(r.type, body.resourceType as string) &&
+        same(r.name, body.name as string) &&
+        (typeof body.location !== 'string' || same(regionKey(r.location), regionKey(body.location))),
+    );
+    if (!match) return fail(res, 404, 'ResourceNotFound', `No deleted ${body.resourceType} named '${body.name}'${typeof body.location === 'string' ? ` in '${body.location}'` : ''} to purge.`);
+    match.purged = true;
+    store.write(state);
+    res.json({ status: 'purged', id: match.id });
   });
 
   router.get('/deployments/:rg', (req, res) => {
@@ -275,6 +354,9 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
       throw error;
     }
     state.deployments = [...state.deployments.filter((d) => !(same(d.resourceGroup, group.name) && same(d.name, record.name))), record];
+    // Deploying again creates the deleted resources again.
+    const created = new Set(resourcesOf(record, readLabParameters(record.parametersFile), state).map((r) => r.id.toLowerCase()));
+    state.removed = (state.removed ?? []).filter((r) => !created.has(r.id.toLowerCase()));
     state.active = { resourceGroup: group.name, name: record.name };
     store.write(state);
     res.json(deploymentJson(req, record, state));
@@ -297,6 +379,26 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
 }
 
 const TENANT_ID = 'e0e0e0e0-0000-4000-8000-00000000000e';
+
+interface LabResource {
+  id: string;
+  name: string;
+  type: string;
+  location: string;
+  resourceGroup: string;
+  tags: Record<string, string>;
+  kind?: string;
+  sku?: { name: string; capacity?: number };
+}
+
+/** `UK South` and `uksouth` name the same region. */
+function regionKey(location: string): string {
+  return location.toLowerCase().replace(/\s+/g, '');
+}
+
+function deletedJson(r: RemovedResource) {
+  return { id: r.id, name: r.name, type: r.type, location: r.location, resourceGroup: r.resourceGroup, deletionDate: new Date(r.deletionTimeMs).toISOString() };
+}
 
 function typeOf(value: unknown): string {
   if (Array.isArray(value)) return 'Array';

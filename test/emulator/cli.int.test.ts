@@ -1,35 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { wellKnownSubscriptionKey } from '../../emulator/config/load.js';
 import { labPost } from '../support/lab.js';
-
-const BIN = new URL('../../bin/ai-gateway-emulator.js', import.meta.url).pathname;
+import { startCli as startCliProcess, type StartedCli } from '../support/cli.js';
 
 /** Starts the real CLI on an ephemeral port and waits for its startup banner. */
-function startCli(args: string[], command: string[] = [], ready = 'Control plane'): Promise<{ child: ChildProcessWithoutNullStreams; url: string; banner: string }> {
+function startCli(args: string[], command: string[] = [], ready = 'Control plane'): Promise<StartedCli> {
   const isolated = command.length === 0 ? ['--in-memory'] : []; // parallel test files must not share ./.data
-  const child = spawn(process.execPath, [BIN, ...command, '--port', '0', ...isolated, ...args], { stdio: 'pipe' });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${out}${err}`)), 15_000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m && out.includes(ready)) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, banner: out });
-      }
-    });
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(Object.assign(new Error(`CLI exited with ${code}: ${err}`), { code, stderr: err }));
-    });
-  });
+  return startCliProcess([...isolated, ...args], { command, ready });
 }
 
 describe('CLI', () => {
