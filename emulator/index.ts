@@ -9,3 +9,4 @@ export { defaultAppInsightsIdentity, type AppInsightsIdentity, type TelemetrySto
 export { PRESETS, presetConfig, DEFAULT_PRESET, type PresetName } from './config/presets.js';
 export type * from './config/schema.js';
 export { startEmulator, type StartEmulatorOptions, type RunningEmulator } from './testing/start-emulator.js';
+export { runLab, LAB_NAMES, type LabName, type LabResult, type RunLabOptions } from './labs/index.js';

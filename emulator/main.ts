@@ -17,6 +17,7 @@ import { createMockModels, createMockModelsServer, resolveLatency } from '../moc
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
+import { addLabCommand } from './labs/cli.js';
 
 /** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
 export const AZ_BIN_DIR = fileURLToPath(new URL('../bin', import.meta.url));
@@ -205,6 +206,8 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? 1)));
       process.exitCode = code;
     });
+
+  addLabCommand(program, out);
 
   return program;
 }
