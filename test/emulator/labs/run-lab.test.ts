@@ -176,6 +176,20 @@ describe('runLab token-metrics-emitting (virtual clock)', () => {
 });
 
 describe('runLab', () => {
+  it('realTime: the notebook’s sleeps wait on the wall clock (the metrics lab sleeps 20 × 100 ms)', async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'lab-real-'));
+    try {
+      const started = performance.now();
+      const result = await runLab('token-metrics-emitting', { outDir, quiet: true, realTime: true });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2_000);
+      expect(result.realTime).toBe(true);
+      expect(result.waitedMs).toBe(2_000);
+      expect(result.kql.rows).toHaveLength(40);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown lab by name', async () => {
     await expect(runLab('token-quota' as 'token-rate-limiting', { quiet: true })).rejects.toThrow("Unknown lab 'token-quota'. Labs: token-rate-limiting, token-metrics-emitting.");
   });
