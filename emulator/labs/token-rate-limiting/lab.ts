@@ -85,7 +85,10 @@ export async function tokenRateLimitingLab(ctx: LabContext): Promise<TokenRateLi
         endpoint: `${gateway}/${v.inferenceApiPath}`,
         apiKey,
         apiVersion: v.inferenceApiVersion,
-        fetch: time.sdkFetch((a) => sdkAttempts.push(a)),
+        fetch: time.sdkFetch((a) => {
+          sdkAttempts.push(a);
+          progress.update(i, sdkAttempts.filter((x) => x.retryCount > 0).length, (time.waitedMs - waitedBefore) / 1000);
+        }),
       });
       const response = await client.chat.completions.create({ model: v.modelsConfig[0]!.name, messages: [...LAB_MESSAGES] });
       const content = response.choices[0]!.message.content ?? '';

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLab, type LabChart, type LabResult } from '../../../emulator/index.js';
+import { runLab, type LabResult } from '../../../emulator/index.js';
+import type { LabChart } from '../../../emulator/labs/index.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const START = '2026-03-02T09:00:00.000Z';
@@ -162,7 +163,7 @@ describe('runLab token-metrics-emitting (virtual clock)', () => {
   it('plots the portal view: Sum of Total Tokens, one series per subscription, sums equal to what the clients saw', () => {
     const chart = result.charts.portal;
     const values = rowsOf(chart);
-    const series = [...new Set(values.map((v) => v['Subscription ID']))].sort();
+    const series = [...new Set(values.map((v) => String(v['Subscription ID'])))].sort();
     expect(series).toEqual(['subscription1', 'subscription2', 'subscription3']);
     for (const s of series) {
       const points = values.filter((v) => v['Subscription ID'] === s);
