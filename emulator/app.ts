@@ -59,8 +59,8 @@ export interface Emulator {
   /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
   settled(): Promise<void>;
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
-  /** Counters, mock model state and policies back to their start state. */
-  reset(): Promise<void>;
+  /** Counters, mock model state, policies and (unless `telemetry: false`) telemetry back to their start state. */
+  reset(options?: { telemetry?: boolean }): Promise<void>;
   setPolicy(scope: PolicyScope, xml: string): void;
   /**
    * Replaces APIs, subscriptions, backends, policies and counters in place (a lab deployment); keeps the clock and
@@ -177,10 +177,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       baseUrl ??= url;
       return { server, url };
     },
-    async reset() {
+    async reset(resetOptions = {}) {
       await emulator.settled();
       await counters.clear();
-      await telemetry.clear();
+      if (resetOptions.telemetry !== false) await telemetry.clear();
       for (const mock of mocks.values()) mock.reset();
       buildEngine();
     },

@@ -209,6 +209,10 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
 
   addLabCommand(program, out);
 
+  // `start` is the default command, so `ai-gateway-emulator --help` (and `npm start -- --help`) shows its options too.
+  const start = program.commands.find((c) => c.name() === 'start')!;
+  program.addHelpText('after', () => `\nOptions of start (the default command):\n${start.helpInformation().split('\nOptions:\n')[1] ?? ''}`);
+
   return program;
 }
 

@@ -223,10 +223,11 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
 
 function resolvePolicyEngine(c: PolicyEngineConfig, fail: (path: string, message: string) => never): PolicyEngineConfig {
   const limits = ['expressionTimeBudgetMs', 'expressionMaxCallDepth', 'expressionMaxStringLength', 'expressionMaxCollectionSize'] as const;
-  const known: string[] = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'maxCustomDimensions', ...limits];
+  const known: string[] = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'azureOpenAIStreamedCharge', 'maxCustomDimensions', ...limits];
   for (const key of Object.keys(c)) if (!known.includes(key)) fail(`policyEngine.${key}`, `unknown setting; expected one of ${known.join(', ')}`);
   if (c.tokenLimitAlgorithm !== undefined && !['sliding-window', 'token-bucket'].includes(c.tokenLimitAlgorithm)) fail('policyEngine.tokenLimitAlgorithm', "expected 'sliding-window' or 'token-bucket'");
   if (c.weekStartsOn !== undefined && !['monday', 'sunday'].includes(c.weekStartsOn)) fail('policyEngine.weekStartsOn', "expected 'monday' or 'sunday'");
+  if (c.azureOpenAIStreamedCharge !== undefined && !['estimate', 'usage'].includes(c.azureOpenAIStreamedCharge)) fail('policyEngine.azureOpenAIStreamedCharge', "expected 'estimate' or 'usage'");
   if (c.maxCustomDimensions !== undefined && !(Number.isInteger(c.maxCustomDimensions) && c.maxCustomDimensions >= 1)) fail('policyEngine.maxCustomDimensions', 'expected a positive integer');
   for (const key of limits) if (c[key] !== undefined && !(typeof c[key] === 'number' && c[key] > 0 && Number.isFinite(c[key]))) fail(`policyEngine.${key}`, 'expected a positive number');
   return c;

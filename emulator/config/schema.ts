@@ -23,6 +23,8 @@ export interface PolicyEngineConfig {
   weekStartsOn?: 'monday' | 'sunday';
   /** Charge streamed responses by their final usage chunk when present (default true) instead of estimating. */
   useStreamedUsage?: boolean;
+  /** What azure-openai-token-limit charges a streamed call: 'estimate' (default, as documented) or 'usage'. */
+  azureOpenAIStreamedCharge?: 'estimate' | 'usage';
   /** Custom dimensions allowed on metric policies (default 5; older tiers allowed 10). */
   maxCustomDimensions?: number;
   /** Wall milliseconds one policy expression evaluation may run (default 50; emulator guard). */

@@ -54,9 +54,11 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
     );
   });
 
-  router.post('/reset', async (_req, res) => {
-    await emulator.reset();
-    res.json({ status: 'reset', clock: emulator.clock.state() });
+  // ?telemetry=false keeps the App Insights rows (counters, mock state and policies are reset either way).
+  router.post('/reset', async (req, res) => {
+    const telemetry = req.query.telemetry !== 'false';
+    await emulator.reset({ telemetry });
+    res.json({ status: 'reset', telemetry: telemetry ? 'cleared' : 'kept', clock: emulator.clock.state() });
   });
 
   router.get('/clock', (_req, res) => {

@@ -241,6 +241,11 @@ export interface EngineOptions {
   weekStartsOn: 'monday' | 'sunday';
   /** Use the streamed usage chunk when present instead of estimating streamed completions. */
   useStreamedUsage: boolean;
+  /**
+   * What `azure-openai-token-limit` charges for a streamed call: `estimate` (the prompt estimate + the streamed
+   * text's tokens, as its documentation says) or `usage` (the usage chunk, like llm-token-limit).
+   */
+  azureOpenAIStreamedCharge?: 'estimate' | 'usage';
   /** Wall milliseconds one expression evaluation may run (default 50; emulator guard, APIM documents none). */
   expressionTimeBudgetMs?: number;
   /** Nested lambda/delegate calls in one evaluation (default 200). */
@@ -260,4 +265,5 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   maxCustomDimensions: 5,
   weekStartsOn: 'monday',
   useStreamedUsage: true,
+  azureOpenAIStreamedCharge: 'estimate',
 };

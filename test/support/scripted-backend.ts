@@ -10,7 +10,10 @@ export interface ScriptedBackend {
   close(): Promise<void>;
 }
 
-/** A real HTTP server that answers OpenAI-shaped chat completions with queued usage (for exact token arithmetic). */
+/**
+ * A real HTTP server that answers OpenAI-shaped chat completions with queued usage (for exact token arithmetic),
+ * streamed as server-sent events when the request asks for `"stream": true`.
+ */
 export async function startScriptedBackend(): Promise<ScriptedBackend> {
   const queue: Array<{ prompt: number; completion: number }> = [];
   const received: ScriptedBackend['received'] = [];
@@ -20,6 +23,18 @@ export async function startScriptedBackend(): Promise<ScriptedBackend> {
     req.on('end', () => {
       received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const usage = queue.shift() ?? { prompt: 10, completion: 10 };
+      const usageJson = { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion };
+      if (/"stream"\s*:\s*true/.test(body)) {
+        // Streamed: the text is 'ok', the final chunk reports the queued usage (stream_options.include_usage).
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'x-ms-region': 'Test Region' });
+        const chunk = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+        const base = { id: 'chatcmpl-test', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1-mini-2025-04-14' };
+        chunk({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: 'ok' }, finish_reason: null }] });
+        chunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+        chunk({ ...base, choices: [], usage: usageJson });
+        res.end('data: [DONE]\n\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json', 'x-ms-region': 'Test Region' });
       res.end(
         JSON.stringify({
@@ -28,7 +43,7 @@ export async function startScriptedBackend(): Promise<ScriptedBackend> {
           created: 0,
           model: 'gpt-4.1-mini-2025-04-14',
           choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
-          usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion },
+          usage: usageJson,
         }),
       );
     });

@@ -279,6 +279,8 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
         status: 429,
         reason: 'OpenAITokenLimitExceeded',
         retryAfterMs: state.retryAfterMs,
+        // Observed refusals carry no remaining-tokens header (policies.md §5.8); one that can never fit does.
+        ...(Number.isFinite(state.retryAfterMs) ? {} : { remainingTokens: Math.max(0, s.tokensPerMinute - state.used) }),
         message: (n) => Number.isFinite(state.retryAfterMs) ? `${TOKEN_LIMIT_EXCEEDED} Try again in ${n} seconds.` : TOKEN_LIMIT_EXCEEDED,
       });
     }
@@ -333,7 +335,7 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
     const observation = ctx.llmUsage;
     if (!observation) return;
     const record = async (usage: LlmUsage | undefined) => {
-      const actual = usage?.totalTokens ?? estimate;
+      const actual = chargedTokens(ctx, s, observation.streaming, usage, estimate);
       const delta = actual - estimate;
       if (chargeTpm) {
         if (handle !== undefined) await ledger.reconcile(scopedKey, handle, estimate, actual, now, s.tokensPerMinute!);
@@ -355,6 +357,18 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
   });
 }
 
+/**
+ * The tokens a call costs: its usage, or (azure-openai-token-limit, streamed) the prompt estimate plus the
+ * streamed completion's tokens, since that policy's documentation says streamed completions are estimated.
+ */
+function chargedTokens(ctx: RequestContext, s: TokenLimitSettings, streaming: boolean, usage: LlmUsage | undefined, estimate: number): number {
+  if (!usage) return estimate;
+  if (streaming && !usage.estimated && s.policyName === 'azure-openai-token-limit' && (ctx.services.options.azureOpenAIStreamedCharge ?? 'estimate') === 'estimate') {
+    return estimate + ctx.services.estimator.estimateTextTokens(usage.completionText ?? '');
+  }
+  return usage.totalTokens;
+}
+
 function setVariables(ctx: RequestContext, s: TokenLimitSettings, remainingTpm: number | undefined, remainingQuota: number | undefined, consumed: number): void {
   if (s.names.remainingTokensVariable && remainingTpm !== undefined) ctx.variables.set(s.names.remainingTokensVariable, remainingTpm);
   if (s.names.remainingQuotaVariable && remainingQuota !== undefined) ctx.variables.set(s.names.remainingQuotaVariable, remainingQuota);
@@ -372,18 +386,23 @@ function setResponseInfo(ctx: RequestContext, s: TokenLimitSettings, consumed: n
 interface Refusal {
   status: 429 | 403;
   reason: string;
+  /** Infinite when the request can never fit (its estimate exceeds the limit). */
   retryAfterMs: number;
+  /** Sent in remaining-tokens-header-name when set (a TPM refusal that can never fit). */
+  remainingTokens?: number;
   message: (retryAfterSeconds: number) => string;
 }
 
 function refuse(ctx: RequestContext, s: TokenLimitSettings, r: Refusal): never {
   const headers: Record<string, string> = {};
   let seconds: number | undefined;
-  if (Number.isFinite(r.retryAfterMs)) {
-    seconds = wallSeconds(r.retryAfterMs, ctx.services.clock.timeScale);
-    headers[s.names.retryAfterHeader] = String(seconds);
-    if (s.names.retryAfterVariable) ctx.variables.set(s.names.retryAfterVariable, seconds);
-  }
+  if (Number.isFinite(r.retryAfterMs)) seconds = wallSeconds(r.retryAfterMs, ctx.services.clock.timeScale);
+  // A request that can never fit still gets a Retry-After (one window, [INF]) but no time in the message.
+  const retryAfter = seconds ?? wallSeconds(TPM_WINDOW_MS, ctx.services.clock.timeScale);
+  headers[s.names.retryAfterHeader] = String(retryAfter);
+  if (s.names.retryAfterVariable) ctx.variables.set(s.names.retryAfterVariable, retryAfter);
+  if (s.names.remainingTokensHeader && r.remainingTokens !== undefined) headers[s.names.remainingTokensHeader] = String(r.remainingTokens);
+  if (s.names.remainingTokensVariable && r.remainingTokens !== undefined) ctx.variables.set(s.names.remainingTokensVariable, r.remainingTokens);
   const message = r.message(seconds ?? 0);
   throw new PolicyError({
     source: s.policyName,
