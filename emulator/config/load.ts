@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
 import { LATENCY_PRESETS } from '../../mock-models/index.js';
 import { defaultAppInsightsIdentity, type AppInsightsIdentity } from '../app-insights/store.js';
+import { isPoolType, validateBackendRouting } from '../backends/config.js';
 import type { ApiConfig, BackendConfig, PolicyEngineConfig, EmulatorConfig, OperationConfig, ProductConfig, SubscriptionConfig, SubscriptionState } from './schema.js';
 
 export class ConfigError extends Error {
@@ -15,7 +16,7 @@ export class ConfigError extends Error {
 export interface ResolvedConfig {
   gateway: { serviceName: string; region: string; gatewayId: string };
   namedValues: Record<string, string>;
-  backends: Array<BackendConfig & { type: 'mock' | 'http' }>;
+  backends: ResolvedBackend[];
   apis: ResolvedApi[];
   products: Array<Required<Pick<ProductConfig, 'id' | 'name' | 'apis' | 'subscriptionRequired' | 'state'>> & { policy?: string }>;
   subscriptions: ResolvedSubscription[];
@@ -23,6 +24,9 @@ export interface ResolvedConfig {
   policyEngine: PolicyEngineConfig;
   appInsights: AppInsightsIdentity;
 }
+
+/** A backend with its transport decided; a pool's `url` is ''. */
+export type ResolvedBackend = Omit<BackendConfig, 'type' | 'url'> & { url: string; type: 'mock' | 'http' | 'pool' };
 
 export interface ResolvedApi {
   id: string;
@@ -114,11 +118,12 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
   };
   if (!Array.isArray(config.apis)) fail('apis', 'an array of APIs is required');
 
-  const backends = (config.backends ?? []).map((b, i) => {
+  const backends = (config.backends ?? []).map((b, i): ResolvedBackend => {
     requireString(b.id, `backends[${i}].id`);
-    requireString(b.url, `backends[${i}].url`);
+    if (isPoolType(b.type)) return { ...b, url: '', type: 'pool' };
+    const url = requireString(b.url, `backends[${i}].url`);
     try {
-      new URL(b.url);
+      new URL(url);
     } catch {
       fail(`backends[${i}].url`, `'${b.url}' is not an absolute URL`);
     }
@@ -126,10 +131,20 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       fail(`backends[${i}].latency`, `unknown preset '${b.latency}'; use ${Object.keys(LATENCY_PRESETS).join(' or ')}, or { ttftMs, perTokenMs }`);
     }
     const type = b.type ?? (b.deployments ? 'mock' : 'http');
-    if (type !== 'mock' && type !== 'http') fail(`backends[${i}].type`, `expected 'mock' or 'http', got '${String(type)}'`);
-    return { ...b, type };
+    if (type !== 'mock' && type !== 'http') fail(`backends[${i}].type`, `expected 'mock', 'http' or 'pool', got '${String(type)}'`);
+    const fromEnv = b.credentials?.headersFromEnv;
+    if (fromEnv === undefined) return { ...b, url, type: type as 'mock' | 'http' };
+    // Secrets stay in the environment: read here, never printed (messages name the variable only).
+    const headers: Record<string, string> = { ...b.credentials?.headers };
+    for (const [header, variable] of Object.entries(fromEnv)) {
+      const value = process.env[variable];
+      if (value === undefined || value === '') fail(`backends[${i}].credentials.headersFromEnv.${header}`, `environment variable ${variable} is not set`);
+      headers[header] = value as string;
+    }
+    return { ...b, url, type: type as 'mock' | 'http', credentials: { ...b.credentials, headers } };
   });
   unique(backends.map((b) => b.id), 'backends', fail);
+  validateBackendRouting(config.backends ?? [], fail);
 
   const apis: ResolvedApi[] = config.apis.map((api: ApiConfig, i) => {
     const id = requireString(api.id, `apis[${i}].id`);

@@ -48,10 +48,17 @@ export interface GatewayConfig {
 
 export interface BackendConfig {
   id: string;
-  /** Backend base URL, e.g. https://foundry1-x.cognitiveservices.azure.com/openai. */
-  url: string;
-  /** 'mock' = served in-process by the mock models (default when `deployments` is given); 'http' = real HTTP. */
-  type?: 'mock' | 'http';
+  /** Backend base URL, e.g. https://foundry1-x.cognitiveservices.azure.com/openai (none for a pool). */
+  url?: string;
+  /**
+   * 'mock' = served in-process by the mock models (default when `deployments` is given); 'http' = real HTTP;
+   * 'pool' (or ARM's 'Pool') = a load-balanced pool of other backends (`pool.services`).
+   */
+  type?: 'mock' | 'http' | 'pool' | 'Pool';
+  /** Members of a pool, as ARM's `properties.pool`: ids or '/backends/{id}'; lower priority first, weight within one. */
+  pool?: { services: BackendPoolServiceConfig[] };
+  /** As ARM's `properties.circuitBreaker` (durations ISO 8601, e.g. PT1M). */
+  circuitBreaker?: { rules: CircuitBreakerRuleConfig[] };
   /** Model deployments served by a mock backend. */
   deployments?: ModelDeploymentConfig[];
   /** Region the mock reports in x-ms-region. */
@@ -59,7 +66,40 @@ export interface BackendConfig {
   /** Mock latency: 'none' (default), 'realistic', or { ttftMs, perTokenMs } (ms or { mean, std }). */
   latency?: 'none' | 'realistic' | { ttftMs?: number | { mean: number; std?: number }; perTokenMs?: number | { mean: number; std?: number } };
   /** Backend credentials: a managed-identity resource adds `Authorization: Bearer <token>`. */
-  credentials?: { managedIdentityResource?: string; headers?: Record<string, string> };
+  credentials?: {
+    managedIdentityResource?: string;
+    headers?: Record<string, string>;
+    /** Headers whose values come from environment variables, e.g. { "api-key": "AZURE_OPENAI_API_KEY" } (pass-through to a real model; never logged). */
+    headersFromEnv?: Record<string, string>;
+  };
+}
+
+export interface BackendPoolServiceConfig {
+  /** 'foundry1' or ARM's '/backends/foundry1'. */
+  id: string;
+  /** 0–100, lower is tried first (default 0). */
+  priority?: number;
+  /** 0–100, share within a priority (default 1). */
+  weight?: number;
+}
+
+export interface CircuitBreakerRuleConfig {
+  name: string;
+  failureCondition: {
+    /** Failures within `interval` that trip the breaker. */
+    count?: number;
+    /** Or: failures as a percentage (1–100) of the calls within `interval`. */
+    percentage?: number;
+    /** ISO 8601 duration, e.g. PT1M. */
+    interval: string;
+    statusCodeRanges?: Array<{ min: number; max: number }>;
+    /** Gateway-side failures that count: 'timeout', 'BackendConnectionFailure'; any other text counts both. */
+    errorReasons?: string[];
+  };
+  /** ISO 8601 duration the breaker stays open. */
+  tripDuration: string;
+  /** Stay open for the backend's Retry-After instead, when it sends one. */
+  acceptRetryAfter?: boolean;
 }
 
 export interface ModelDeploymentConfig {

@@ -89,3 +89,17 @@ describe('deviations from Azure, fixed', () => {
     expect(help).toContain('Commands:');
   });
 });
+
+describe('live mode (npm run test:live)', () => {
+  it('without the variables the live suite is skipped with one line saying how to enable it', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AI_GATEWAY_LIVE') && !k.startsWith('VITEST')));
+    const vitest = new URL('../../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
+    const out = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [vitest, 'run', 'test/live', '--mode', 'live'], { cwd: new URL('../..', import.meta.url).pathname, env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' } }, (_e, stdout, stderr) => resolve(stdout + stderr)),
+    );
+    const lines = out.split('\n').filter((l) => l.includes('live suite skipped'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('set AI_GATEWAY_LIVE_URL, AI_GATEWAY_LIVE_KEYS, AI_GATEWAY_LIVE_APP_ID, AI_GATEWAY_LIVE_APP_KEY (README, "Live mode")');
+    expect(out.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 skipped \(2\)/);
+  }, 60_000);
+});
