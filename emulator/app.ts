@@ -25,6 +25,7 @@ import type { EmulatorConfig } from './config/schema.js';
 import { createMemoryDeploymentStore, type DeploymentStore } from './control-plane/deployments.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { createForwarder } from './gateway/forward.js';
+import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
 import { handleGatewayRequest, type CompletedRequest } from './gateway/handler.js';
 import { RouteTable } from './gateway/routes.js';
@@ -55,6 +56,8 @@ export interface Emulator {
   readonly config: ResolvedConfig;
   readonly engine: PolicyEngine;
   readonly mocks: ReadonlyMap<string, MockModels>;
+  /** Backend pools and circuit breakers (state of each breaker). */
+  readonly backendRouter: BackendRouter;
   readonly telemetry: TelemetryStore;
   /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
   settled(): Promise<void>;
@@ -108,7 +111,8 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   };
   buildMocks();
 
-  let forwarder = createForwarder({ clock, backends: config.backends, mocks });
+  let router = createBackendRouter(config.backends, clock);
+  let forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
 
   let engine!: PolicyEngine;
@@ -160,6 +164,9 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return engine;
     },
     mocks,
+    get backendRouter() {
+      return router;
+    },
     telemetry,
     async settled() {
       while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
@@ -182,6 +189,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       await counters.clear();
       if (resetOptions.telemetry !== false) await telemetry.clear();
       for (const mock of mocks.values()) mock.reset();
+      router.reset();
       buildEngine();
     },
     setPolicy(scope, xml) {
@@ -193,16 +201,17 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     async reconfigure(next) {
       // The App Insights identity stays: telemetry is kept and its query routes were bound at start.
       const resolved = resolveConfig({ ...(next ?? options.config), appInsights: options.config.appInsights ?? {} });
-      const previous = { config, forwarder, engine };
+      const previous = { config, forwarder, engine, router };
       await emulator.settled();
       config = resolved;
       try {
         deploymentModels.clear();
         buildMocks();
-        forwarder = createForwarder({ clock, backends: config.backends, mocks });
+        router = createBackendRouter(config.backends, clock);
+        forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
         buildEngine();
       } catch (error) {
-        ({ config, forwarder, engine } = previous);
+        ({ config, forwarder, engine, router } = previous);
         deploymentModels.clear();
         buildMocks();
         throw error;

@@ -118,7 +118,7 @@ export function errorResponse(error: GatewayErrorResponse): GatewayResponse {
   const headers = new HeaderBag();
   headers.set('Content-Type', ['application/json']);
   for (const [name, value] of Object.entries(error.headers ?? {})) headers.set(name, [value]);
-  return { statusCode: error.statusCode, statusReason: reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: ENCODER.encode(error.body) } };
+  return { statusCode: error.statusCode, statusReason: error.statusReason ?? reasonPhrase(error.statusCode), headers, body: { kind: 'bytes', bytes: ENCODER.encode(error.body) } };
 }
 
 function emptyResponse(): GatewayResponse {

@@ -14,6 +14,8 @@ export interface LastError {
 /** A response the gateway produced itself (errors, refusals), in APIM's `{ "statusCode": N, "message": "…" }` envelope. */
 export interface GatewayErrorResponse {
   statusCode: number;
+  /** Reason phrase (default: the standard one for the status code). */
+  statusReason?: string;
   headers?: Record<string, string>;
   /** Exact body text. */
   body: string;
