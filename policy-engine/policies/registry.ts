@@ -1,8 +1,10 @@
 import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
+import { cacheLookup } from './cache-lookup.js';
 import { cacheLookupValue } from './cache-lookup-value.js';
 import { cacheRemoveValue } from './cache-remove-value.js';
+import { cacheStore } from './cache-store.js';
 import { cacheStoreValue } from './cache-store-value.js';
 import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
@@ -33,8 +35,10 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
+  cacheLookup,
   cacheLookupValue,
   cacheRemoveValue,
+  cacheStore,
   cacheStoreValue,
   checkHeader,
   choose,
