@@ -82,8 +82,8 @@ const COMMANDS = {
     run: (a, env) => {
       const template = one(a, 'templateFile');
       const name = optional(a, 'name') ?? template.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
-      const { parametersFile, policyXml, templateFile } = readDeploymentInputs(env.cwd, template, many(a.parameters));
-      return call(env, 'PUT', `/_emulator/deployments/${seg(one(a, 'resourceGroup'))}/${seg(name)}`, { parametersFile, policyXml, templateFile });
+      const inputs = readDeploymentInputs(env.cwd, template, many(a.parameters));
+      return call(env, 'PUT', `/_emulator/deployments/${seg(one(a, 'resourceGroup'))}/${seg(name)}`, inputs);
     },
   },
   'deployment group show': {
@@ -279,12 +279,14 @@ export function readDeploymentInputs(cwd, template, parameterArgs) {
   const fromParameters = /** @type {{ value?: unknown } | undefined} */ (parametersFile.parameters.policyXml)?.value;
   if (typeof fromParameters === 'string' && fromParameters.trim() !== '') return { parametersFile, policyXml: fromParameters, templateFile: templatePath };
   const templateText = readFileSync(templatePath, 'utf8');
+  // The shared inference-api module sets a circuit breaker on every backend when the template asks for one.
+  const breaker = /configureCircuitBreaker:\s*true\b/.test(templateText) ? { configureCircuitBreaker: true } : {};
   const loaded = /loadTextContent\(\s*'([^']+\.xml)'\s*\)/.exec(templateText)?.[1];
   const policyPath = resolve(dirname(templatePath), loaded ?? 'policy.xml');
   if (!existsSync(policyPath)) {
     throw new CliError(`No policy beside the template: ${policyPath} does not exist (the lab's Bicep loads its policy.xml). Nothing was deployed.`);
   }
-  return { parametersFile, policyXml: readFileSync(policyPath, 'utf8'), templateFile: templatePath };
+  return { parametersFile, policyXml: readFileSync(policyPath, 'utf8'), templateFile: templatePath, ...breaker };
 }
 
 /** Log Analytics rows as the CLI prints them: one object per row, values as strings, plus `TableName`. @param {{ tables: Array<{ name: string; columns: Array<{ name: string }>; rows: unknown[][] }> }} result */

@@ -25,6 +25,8 @@ export interface DeploymentRecord {
   parametersFile: unknown;
   /** The policy beside the template, before `{backend-id}` substitution. */
   policyXml: string;
+  /** The template passes `configureCircuitBreaker: true` to the shared inference-api module. */
+  configureCircuitBreaker?: boolean;
 }
 
 export interface DeploymentState {
@@ -100,7 +102,11 @@ function locationOf(state: DeploymentState, group: string): string {
 
 function configFor(emulator: Emulator, record: DeploymentRecord, location: string) {
   const params = readLabParameters(record.parametersFile);
-  return labDeploymentConfig(params, record.policyXml, resourceSuffix(subscriptionId(emulator), record.resourceGroup), location);
+  return labDeploymentConfig(params, record.policyXml, resourceSuffix(subscriptionId(emulator), record.resourceGroup), location, templateSettings(record));
+}
+
+function templateSettings(record: DeploymentRecord) {
+  return record.configureCircuitBreaker ? { configureCircuitBreaker: true } : {};
 }
 
 function subscriptionId(emulator: Emulator): string {
@@ -130,7 +136,7 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
     const ai = emulator.config.appInsights;
     const active = state.active !== undefined && same(state.active.resourceGroup, d.resourceGroup) && same(state.active.name, d.name);
     const keys = new Map(emulator.config.subscriptions.map((s) => [s.name, s.primaryKey]));
-    const fromConfig = labDeploymentConfig(params, d.policyXml, suffix, locationOf(state, d.resourceGroup));
+    const fromConfig = labDeploymentConfig(params, d.policyXml, suffix, locationOf(state, d.resourceGroup), templateSettings(d));
     const outputs: Record<string, { type: string; value: unknown }> = {
       apimServiceId: { type: 'String', value: `${groupId(d.resourceGroup)}/providers/Microsoft.ApiManagement/service/apim-${suffix}` },
       apimResourceGatewayURL: { type: 'String', value: gatewayUrl(req) },
@@ -331,12 +337,12 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
     if (!d) return fail(res, 404, 'DeploymentNotFound', `Deployment '${req.params.name}' could not be found.`);
     res.json(deploymentJson(req, d, state));
   });
-  // PUT body: { parametersFile: <params.json object>, policyXml: "<policies>…", templateFile?: "…/main.bicep" }
+  // PUT body: { parametersFile: <params.json object>, policyXml: "<policies>…", templateFile?: "…/main.bicep", configureCircuitBreaker?: true }
   router.put('/deployments/:rg/:name', async (req, res) => {
     const state = store.read();
     const group = requireGroup(res, state, req.params.rg!);
     if (!group) return;
-    const body = (req.body ?? {}) as { parametersFile?: unknown; policyXml?: unknown; templateFile?: unknown };
+    const body = (req.body ?? {}) as { parametersFile?: unknown; policyXml?: unknown; templateFile?: unknown; configureCircuitBreaker?: unknown };
     if (typeof body.policyXml !== 'string' || body.policyXml.trim() === '') return fail(res, 400, 'InvalidTemplate', 'The deployment needs the policy XML (policyXml).');
     const record: DeploymentRecord = {
       resourceGroup: group.name,
@@ -345,6 +351,7 @@ export function addDeploymentRoutes(router: Router, emulator: Emulator, store: D
       ...(typeof body.templateFile === 'string' ? { templateFile: body.templateFile } : {}),
       parametersFile: body.parametersFile,
       policyXml: body.policyXml,
+      ...(body.configureCircuitBreaker === true ? { configureCircuitBreaker: true } : {}),
     };
     try {
       await emulator.reconfigure(configFor(emulator, record, group.location));

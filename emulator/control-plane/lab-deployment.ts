@@ -12,7 +12,7 @@ export class DeploymentInputError extends Error {
 
 export interface LabParameters {
   apimSku: string;
-  aiServicesConfig: Array<{ name: string; location?: string }>;
+  aiServicesConfig: Array<{ name: string; location?: string; priority?: number; weight?: number }>;
   modelsConfig: Array<{ name: string; publisher?: string; version?: string; sku?: string; capacity?: number; aiservice?: string }>;
   apimSubscriptionsConfig: Array<{ name: string; displayName?: string }>;
   inferenceAPIPath: string;
@@ -96,21 +96,44 @@ export function endpointPath(type: LabParameters['inferenceAPIType']): string {
   return type === 'AzureOpenAI' ? 'openai' : type === 'AzureAI' ? 'models' : '';
 }
 
-/** The gateway the shared Bicep modules would build: one API, one backend per AI service, the lab's policy. */
-export function labDeploymentConfig(params: LabParameters, policyXml: string, suffix: string, location: string): EmulatorConfig {
-  if (params.aiServicesConfig.length > 1) {
-    throw new DeploymentInputError(
-      `aiServicesConfig has ${params.aiServicesConfig.length} AI services: the labs' Bicep then routes through a '${BACKEND_POOL_ID}' backend pool, which the emulator does not emulate (use one AI service).`,
-    );
-  }
+/** The rule the shared inference-api module sets on every backend when `configureCircuitBreaker` is true. */
+export const LAB_CIRCUIT_BREAKER: NonNullable<BackendConfig['circuitBreaker']> = {
+  rules: [
+    {
+      name: 'InferenceBreakerRule',
+      failureCondition: { count: 1, errorReasons: ['Server errors'], interval: 'PT1M', statusCodeRanges: [{ min: 429, max: 429 }] },
+      tripDuration: 'PT1M',
+      acceptRetryAfter: true,
+    },
+  ],
+};
+
+export interface LabTemplateSettings {
+  /** main.bicep passes `configureCircuitBreaker: true` to the inference-api module (backend-pool-load-balancing). */
+  configureCircuitBreaker?: boolean;
+}
+
+/**
+ * The gateway the shared Bicep modules would build: one API, one backend per AI service, the lab's policy; with
+ * more than one AI service also the `inference-backend-pool` Pool backend (priority and weight from the config).
+ */
+export function labDeploymentConfig(params: LabParameters, policyXml: string, suffix: string, location: string, template: LabTemplateSettings = {}): EmulatorConfig {
   const endpoint = endpointPath(params.inferenceAPIType);
-  const backendId = params.aiServicesConfig[0]!.name;
+  const pooled = params.aiServicesConfig.length > 1;
+  const backendId = pooled ? BACKEND_POOL_ID : params.aiServicesConfig[0]!.name;
+  params.aiServicesConfig.forEach((service, i) => {
+    for (const key of ['priority', 'weight'] as const) {
+      const v = service[key];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 100)) throw new DeploymentInputError(`Parameter 'aiServicesConfig[${i}].${key}' must be an integer from 0 to 100.`);
+    }
+  });
   const backends: BackendConfig[] = params.aiServicesConfig.map((service) => ({
     id: service.name,
     url: `https://${service.name}-${suffix}.cognitiveservices.azure.com/${endpoint}`.replace(/\/$/, ''),
     type: 'mock',
     region: regionDisplayName(service.location ?? location),
     credentials: { managedIdentityResource: 'https://cognitiveservices.azure.com' },
+    ...(template.configureCircuitBreaker ? { circuitBreaker: LAB_CIRCUIT_BREAKER } : {}),
     deployments: params.modelsConfig
       .filter((m) => m.aiservice === undefined || service.name.includes(m.aiservice))
       .map((m) => ({
@@ -122,6 +145,19 @@ export function labDeploymentConfig(params: LabParameters, policyXml: string, su
         requestWindowMs: 60_000,
       })),
   }));
+  if (pooled) {
+    backends.push({
+      id: BACKEND_POOL_ID,
+      type: 'Pool',
+      pool: {
+        services: params.aiServicesConfig.map((service) => ({
+          id: `/backends/${service.name}`,
+          ...(service.priority === undefined ? {} : { priority: service.priority }),
+          ...(service.weight === undefined ? {} : { weight: service.weight }),
+        })),
+      },
+    });
+  }
   return {
     gateway: { serviceName: `apim-${suffix}`, region: regionDisplayName(location), gatewayId: 'managed' },
     backends,
