@@ -1,3 +1,4 @@
+import { authenticationBasic } from './authentication-basic.js';
 import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
@@ -10,7 +11,9 @@ import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
 import type { PolicyDefinition } from './define.js';
 import { emitMetric } from './emit-metric.js';
+import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
+import { jsonp } from './jsonp.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
 import { mockResponse } from './mock-response.js';
@@ -29,9 +32,11 @@ import { setQueryParameter } from './set-query-parameter.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
 import { trace } from './trace.js';
+import { wait } from './wait.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  authenticationBasic,
   authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
@@ -43,7 +48,9 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   checkHeader,
   choose,
   emitMetric,
+  findAndReplace,
   forwardRequest,
+  jsonp,
   llmEmitTokenMetric,
   llmTokenLimit,
   mockResponse,
@@ -62,6 +69,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   setStatus,
   setVariable,
   trace,
+  wait,
 ];
 
 const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
