@@ -100,7 +100,7 @@ interface Local {
 const MAX_LOOP_ITERATIONS = 10_000_000;
 
 /** APIM-specific extension methods the emulator does not implement (rejected at load). */
-const APIM_EXTENSIONS_NOT_EMULATED: ReadonlySet<string> = new Set(['AsJwt', 'TryParseJwt', 'AsBasic', 'TryParseBasic', 'Encrypt', 'Decrypt', 'VerifyNoRevocation']);
+const APIM_EXTENSIONS_NOT_EMULATED: ReadonlySet<string> = new Set(['VerifyNoRevocation']);
 
 const UNIVERSAL_METHODS: Record<string, string> = { ToString: 'String', Equals: 'Boolean', GetType: 'Dynamic', GetHashCode: 'Int32', CompareTo: 'Int32' };
 const BOOLEAN_METHODS = new Set(['Contains', 'ContainsKey', 'StartsWith', 'EndsWith', 'Any', 'All', 'Equals', 'IsMatch', 'TryGetValue', 'Remove', 'ContainsValue', 'HasFlag', 'SequenceEqual']);

@@ -1,5 +1,6 @@
+import { encryptBytes, STRING_EXTENSIONS } from './apim-extensions.js';
 import { LINQ } from './collections.js';
-import { CsDateTime } from './datetime.js';
+import { CsDateTime, CsTimeSpan } from './datetime.js';
 import { clrErrors } from './errors.js';
 import { convertJToken, JToken } from './json.js';
 import { formatNumber } from './numbers.js';
@@ -112,6 +113,11 @@ export function invokeMember(target: unknown, name: string, args: unknown[], sit
         checkOut(undefined, args, name);
         return m(target, args);
       }
+      const extension = STRING_EXTENSIONS[name];
+      if (extension) {
+        checkOut({ out: extension.out ?? [] }, args, name);
+        return extension.call(target, args);
+      }
       break;
     }
     case 'number':
@@ -123,6 +129,7 @@ export function invokeMember(target: unknown, name: string, args: unknown[], sit
       if (name === 'Invoke') return (target as (...a: unknown[]) => unknown)(...args);
       break;
     case 'object': {
+      if (target instanceof Uint8Array && (name === 'Encrypt' || name === 'Decrypt')) return encryptBytes(target, args, name === 'Decrypt');
       if (!Array.isArray(target) && !(target instanceof Uint8Array) && !OBJECT_PROTO_NAMES.has(name)) {
         const member = (target as Record<string, unknown>)[name];
         if (typeof member === 'function') return callHostFunction(member as (...a: unknown[]) => unknown, target, name, args, site);
@@ -174,6 +181,8 @@ export function getMember(target: unknown, name: string): unknown {
         return v === undefined ? null : v;
       }
       if (name === 'HasValue') return true;
+      // Nullable<DateTime> / Nullable<TimeSpan>: `.Value` of a non-null value is the value.
+      if (name === 'Value' && (target instanceof CsDateTime || target instanceof CsTimeSpan)) return target;
       break;
   }
   throw clrErrors.missingMember(readableName(target), name);

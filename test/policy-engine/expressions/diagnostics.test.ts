@@ -61,7 +61,8 @@ const CASES: Array<[string, 'expression' | 'block', string[]]> = [
   ['if (true) return 1 else return 2;', 'block', ['EXPR2005 1:19']],
   ['var q = new List<string>(; return 1;', 'block', ['EXPR2001 1:26']],
   ['return context.Request.Body.As<JObject>(preserveContent: true)["a"];', 'block', []],
-  ['context.Request.Headers.GetValueOrDefault("Authorization", "").AsJwt()?.Subject', 'expression', ['EXPR2010 1:64']],
+  // AsJwt/AsBasic/Encrypt/Decrypt are emulated (apim-extensions.test.ts); VerifyNoRevocation is not.
+  ['context.Request.Certificate.VerifyNoRevocation()', 'expression', ['EXPR2010 1:29']],
   ['/* unterminated', 'expression', ['EXPR2005 1:1', 'EXPR2001 1:16']],
 ];
 
