@@ -299,6 +299,7 @@ export function describeStartup(emulator: Emulator, url: string, source: string)
   const models = c.backends.flatMap((b) => (b.deployments ?? []).map((d) => `    ${b.id}: ${d.name} (${d.model}${d.version ? ` ${d.version}` : ''})`));
   if (models.length) lines.push('  Model deployments:', ...models);
   lines.push(`  Control plane: ${url}/_emulator/ (health, subscriptions, reset, clock, policies, appinsights)`);
+  lines.push(`  Dashboard: ${url}/_emulator/ui/  (metrics, KQL, token limits, requests, policies)`);
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@ import { ClockControlError, PolicyLoadError, scopeKey, type PolicyScope } from '
 import type { Emulator } from '../app.js';
 import { normalizeIp } from '../gateway/handler.js';
 import { addDeploymentRoutes, type DeploymentStore } from './deployments.js';
+import { addDashboardRoutes } from './dashboard.js';
 import { addModelAndStateRoutes } from './models-and-state.js';
 
 export interface ControlPlaneOptions {
@@ -137,6 +138,7 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
   }
 
   addModelAndStateRoutes(router, emulator, (res) => (status, code, message) => fail(res, status, code, message));
+  addDashboardRoutes(router, emulator);
   if (options.deployments) addDeploymentRoutes(router, emulator, options.deployments, fail);
 
   router.use((req, res) => fail(res, 404, 'NotFound', `No control-plane route ${req.method} /_emulator${req.path}.`));

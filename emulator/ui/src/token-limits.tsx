@@ -1,0 +1,157 @@
+import { useMemo, useState } from 'preact/hooks';
+import { getJson, records, runQuery } from './api.js';
+import { fmt, Legend, TimeChart } from './charts.js';
+import { SelectField } from './field.js';
+import { TIME_RANGES, toMs, useAsync } from './use-async.js';
+
+interface TokenLimitsResponse {
+  now: number;
+  definitions: Array<{ scope: string; policy: string; counterKey: string; tokensPerMinute?: number; tokenQuota?: number; tokenQuotaPeriod?: string; line: number }>;
+  counters: Array<{ key: string; kind: 'tokens-per-minute' | 'token-quota'; used: number; limit?: number; period?: string; resetsAt?: number }>;
+}
+
+const BINS = ['1s', '10s', '1m', '5m'] as const;
+const ADMITTED = '#19a979';
+const REFUSED = '#d9534f';
+
+export function timelineQuery(bin: string): string {
+  return `requests
+| summarize admitted = countif(toint(resultCode) < 400), refused = countif(toint(resultCode) in (429, 403)) by timestamp = bin(timestamp, ${bin})
+| order by timestamp asc`;
+}
+
+export const FIRST_REFUSAL_QUERY = `requests
+| where toint(resultCode) in (429, 403)
+| summarize refused = count(), first = min(timestamp), last = max(timestamp)`;
+
+export function TokenLimits() {
+  const [live, setLive] = useState(true);
+  const [range, setRange] = useState<string>('PT1H');
+  const [bin, setBin] = useState<(typeof BINS)[number]>('10s');
+  const limits = useAsync(() => getJson<TokenLimitsResponse>('/_emulator/token-limits'), [], live ? 2_000 : undefined);
+  const timeline = useAsync(
+    async () => {
+      const [series, first, total] = await Promise.all([
+        runQuery(timelineQuery(bin), range),
+        runQuery(FIRST_REFUSAL_QUERY, range),
+        runQuery('requests\n| summarize requests = count()', range),
+      ]);
+      return { rows: records(series), first: records(first)[0], total: Number(records(total)[0]?.requests ?? 0) };
+    },
+    [range, bin],
+    live ? 2_000 : undefined,
+  );
+  const chart = useMemo(() => {
+    const rows = timeline.value?.rows ?? [];
+    return {
+      x: rows.map((r) => toMs(r.timestamp)),
+      series: [
+        { label: 'admitted', values: rows.map((r) => Number(r.admitted)) },
+        { label: 'refused (429/403)', values: rows.map((r) => Number(r.refused)) },
+      ],
+    };
+  }, [timeline.value]);
+  const refused = Number(timeline.value?.first?.refused ?? 0);
+  const admitted = chart.series[0]!.values.reduce<number>((a, b) => a + (b ?? 0), 0);
+
+  return (
+    <section class="view limits" aria-label="Token limits">
+      <div class="toolbar">
+        <label class="check">
+          <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} /> Live (2 s)
+        </label>
+        <SelectField label="Time range" value={range} onChange={(v) => setRange(v)}>
+          {TIME_RANGES.map((t) => (
+            <option key={t.value} value={t.value}>
+              {t.label}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label="Bin" value={bin} onChange={(v) => setBin(v as (typeof BINS)[number])}>
+          {BINS.map((b) => (
+            <option key={b}>{b}</option>
+          ))}
+        </SelectField>
+      </div>
+
+      <h2>Counters now</h2>
+      {limits.error ? <p class="error" role="alert">{limits.error.message}</p> : null}
+      {limits.value && limits.value.counters.length === 0 ? <p class="empty">No token-limit counter has been charged yet.</p> : null}
+      <div class="counters">
+        {(limits.value?.counters ?? []).map((c) => {
+          const pct = c.limit ? Math.min(100, (c.used / c.limit) * 100) : 0;
+          const label = c.kind === 'tokens-per-minute' ? 'tokens in the last minute' : `tokens this ${c.period ?? 'period'}`;
+          return (
+            <div class="counter" key={`${c.kind}:${c.key}`} data-counter-key={c.key} data-kind={c.kind} data-used={c.used} data-limit={c.limit}>
+              <div class="counter-head">
+                <code>{c.key}</code> <span class="muted">{c.kind}</span>
+              </div>
+              <meter min={0} max={c.limit ?? Math.max(1, c.used)} low={(c.limit ?? 1) * 0.75} high={(c.limit ?? 1) * 0.9} optimum={0} value={c.used} aria-label={`${c.key} ${label}`} />
+              <div class="counter-text">
+                {fmt(c.used)} {c.limit !== undefined ? `of ${fmt(c.limit)} (${Math.round(pct)}%)` : '(limit is an expression)'} {label}
+                {c.resetsAt ? ` · resets ${new Date(c.resetsAt).toISOString()}` : ''}
+              </div>
+            </div>
+          );
+        })}
+      </div>
+
+      <h2>Admitted and refused requests</h2>
+      <p class="summary" data-refused={refused} data-admitted={admitted}>
+        {timeline.value ? (
+          refused > 0 ? (
+            <>
+              <strong class="refused">{refused}</strong> of {timeline.value.total} requests refused · first refusal at{' '}
+              <time>{String(timeline.value.first?.first ?? '')}</time>
+            </>
+          ) : (
+            <>No request refused ({timeline.value.total} requests in the time range).</>
+          )
+        ) : (
+          '…'
+        )}
+      </p>
+      {chart.x.length > 0 ? <TimeChart x={chart.x} series={chart.series} kind="bar" label="Admitted and refused requests over time" colors={[ADMITTED, REFUSED]} height={240} /> : null}
+      <Legend
+        items={[
+          { label: 'admitted', value: admitted, color: ADMITTED },
+          { label: 'refused (429/403)', value: refused, color: REFUSED },
+        ]}
+      />
+
+      <h2>Token-limit policies in force</h2>
+      <table class="grid compact">
+        <thead>
+          <tr>
+            <th scope="col">Scope</th>
+            <th scope="col">Policy</th>
+            <th scope="col">counter-key</th>
+            <th scope="col">tokens-per-minute</th>
+            <th scope="col">token-quota</th>
+            <th scope="col">period</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(limits.value?.definitions ?? []).map((d, i) => (
+            <tr key={i}>
+              <td>
+                {d.scope} <span class="muted">line {d.line}</span>
+              </td>
+              <td>{d.policy}</td>
+              <td>
+                <code>{d.counterKey}</code>
+              </td>
+              <td class="num">{d.tokensPerMinute ?? ''}</td>
+              <td class="num">{d.tokenQuota ?? ''}</td>
+              <td>{d.tokenQuotaPeriod ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <details class="query-shown">
+        <summary>Queries</summary>
+        <pre>{`${timelineQuery(bin)}\n\n${FIRST_REFUSAL_QUERY}`}</pre>
+      </details>
+    </section>
+  );
+}
