@@ -24,6 +24,7 @@ import { resolveConfig, type ResolvedConfig } from './config/load.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { createMemoryDeploymentStore, type DeploymentStore } from './control-plane/deployments.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
+import { createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
 import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
@@ -48,6 +49,8 @@ export interface CreateEmulatorOptions {
   log?: (line: string) => void;
   /** Where lab deployments (`az deployment group create`) are kept (default: in memory). */
   deployments?: DeploymentStore;
+  /** Keep the identity signing key in this directory (default: one key per process, in memory). */
+  identityKeyDir?: string;
 }
 
 export interface Emulator {
@@ -59,6 +62,8 @@ export interface Emulator {
   /** Backend pools and circuit breakers (state of each breaker). */
   readonly backendRouter: BackendRouter;
   readonly telemetry: TelemetryStore;
+  /** Signing key, OpenID documents and token minting (kept across reconfigure). */
+  readonly identity: EmulatorIdentity;
   /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
   settled(): Promise<void>;
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
@@ -112,6 +117,12 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   buildMocks();
 
   let router = createBackendRouter(config.backends, clock);
+  const identityConfig = options.config.identity ?? {};
+  const identity = createIdentity(
+    identityConfig,
+    loadSigningKey({ ...(identityConfig.signingKey ? { jwk: identityConfig.signingKey } : {}), ...(options.identityKeyDir ? { dataDir: options.identityKeyDir } : {}) }),
+  );
+
   let forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
 
@@ -127,6 +138,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       gatewayId: config.gateway.gatewayId,
       backends: config.backends.map((b) => ({ id: b.id, url: b.url })),
       options: { ...config.policyEngine, ...options.engineOptions },
+      identity,
     });
     if (config.globalPolicy) engine.setPolicy({ kind: 'global' }, config.globalPolicy, { name: 'global policy' });
     for (const product of config.products) {
@@ -168,6 +180,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return router;
     },
     telemetry,
+    identity,
     async settled() {
       while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
     },
@@ -232,6 +245,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use('/_emulator', createAppInsightsInfoRouter(config.appInsights, () => baseUrl));
+  app.use(
+    '/_emulator/identity',
+    createIdentityRouter({ identity: () => identity, clock, allowRemote: options.controlPlaneRemote ?? false, ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }) }),
+  );
   app.use(
     '/_emulator',
     createControlPlaneRouter({

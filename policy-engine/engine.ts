@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { CounterStore } from './counters/store.js';
 import { createMemoryCounterStore } from './counters/memory.js';
 import type { Diagnostic } from './diagnostics.js';
+import type { IdentityService } from './identity/types.js';
 import { compilePolicyDocument, type CompiledDocument } from './pipeline/compile.js';
 import { createRequestContext, type RequestContextInit } from './pipeline/context.js';
 import { executePipeline } from './pipeline/execute.js';
@@ -39,6 +40,8 @@ export interface PolicyEngineOptions {
   namedValues?: Record<string, string>;
   gatewayId?: string;
   options?: Partial<EngineOptions>;
+  /** Keys and credentials for validate-jwt, validate-azure-ad-token and get-authorization-context. */
+  identity?: IdentityService;
 }
 
 export interface SetPolicyOptions {
@@ -114,6 +117,7 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
     backends,
     gatewayId: init.gatewayId ?? 'managed',
     options,
+    ...(init.identity ? { identity: init.identity } : {}),
   };
   const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy }>();
   const pipelines = new Map<string, ComposedPipeline>();

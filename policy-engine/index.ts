@@ -25,6 +25,8 @@ export {
   type QuotaPeriod,
 } from './policies/shared/token-limit.js';
 export { fakeManagedIdentityToken } from './policies/shared/managed-identity-token.js';
+export { markCorsPreflight, isCorsPreflightRequest } from './policies/cors.js';
+export { JwtToken, AuthorizationObject, type IdentityService, type OpenIdKeySource, type AuthorizationCredential } from './identity/types.js';
 export { tracesOf, type TraceRecord as PolicyTraceRecord, type TraceSeverity } from './policies/shared/traces.js';
 export { MemoryValueCache, type ValueCache } from './policies/shared/value-cache.js';
 export { readPolicyXml } from './xml/index.js';

@@ -12,6 +12,8 @@ export interface EmulatorConfig {
   policyEngine?: PolicyEngineConfig;
   /** The App Insights resource the emulator impersonates (well-known defaults; see README). */
   appInsights?: Partial<AppInsightsConfig>;
+  /** Signing key, tenant and fake credentials for validate-jwt, validate-azure-ad-token and get-authorization-context. */
+  identity?: IdentityConfig;
 }
 
 export interface PolicyEngineConfig {
@@ -175,4 +177,22 @@ export interface AppInsightsConfig {
   instrumentationKey: string;
   subscriptionId: string;
   resourceGroup: string;
+}
+
+/** The emulator's stand-in for Entra ID (README "Tokens"). Every field is optional. */
+export interface IdentityConfig {
+  /** The emulator's tenant id: `tid` of minted tokens and the tenant that domain names map to (default e3e1a7e0-0000-4000-8000-000000000001). */
+  tenantId?: string;
+  /** `aud` of minted tokens when none is given (default api://ai-gateway-emulator). */
+  defaultAudience?: string;
+  /** Client application id (`azp` / `appid`) of minted tokens when none is given. */
+  clientApplicationId?: string;
+  /** A private RSA JWK to sign with (default: generated once per data directory, identity-signing-key.json). */
+  signingKey?: import('jose').JWK;
+  /** More openid-config URLs answered with the emulator's key: URL → the issuer tokens must carry. */
+  openIdConfigurations?: Record<string, { issuer: string }>;
+  /** Fake credential-manager connections for get-authorization-context (`*` matches any id). */
+  authorizations?: Array<{ providerId: string; authorizationId: string; accessToken: string; claims?: Record<string, string> }>;
+  /** Add `WWW-Authenticate: Bearer error="invalid_token"` to token-validation 401s (default false; APIM's header is not documented). */
+  wwwAuthenticateOnFailure?: boolean;
 }

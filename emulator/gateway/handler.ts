@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import {
   HeaderBag,
   errorResponse,
+  isCorsPreflightRequest,
+  markCorsPreflight,
   reasonPhrase,
   type ApiInfo,
   type DeploymentInfo,
@@ -60,13 +62,21 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
   const complete = (statusCode: number, extra: Partial<CompletedRequest> = {}) =>
     deps.onCompleted?.({ requestId, startedAt, durationMs: clock.now() - startedAt, method, url: url?.href ?? String(req.url), clientIp, statusCode, ...extra });
 
-  const match = url ? deps.routes().match(method, url.pathname) : undefined;
+  let match = url ? deps.routes().match(method, url.pathname) : undefined;
+  const headers = headerBagFrom(req);
+  // A CORS preflight to an operation without an OPTIONS twin is answered by the inbound cors policies alone,
+  // before the subscription key check (browsers send no key on a preflight).
+  let preflightSteps: ReturnType<PolicyEngine['pipelineFor']>['inbound'] | undefined;
+  if (url && !match && isCorsPreflightRequest(method, headers)) {
+    const target = deps.routes().match(headers.get('Access-Control-Request-Method')![0]!.trim().toUpperCase(), url.pathname);
+    const steps = target ? engine.pipelineFor({ apiId: target.api.id, operationId: target.operation.id, productId: null }).inbound.filter((s) => s.policy === 'cors') : [];
+    if (steps.length > 0) [match, preflightSteps] = [target, steps];
+  }
   if (!url || !match) {
     await send(res, errorResponse(gatewayErrors.resourceNotFound()));
     return complete(404);
   }
-  const headers = headerBagFrom(req);
-  const gate = deps.gate().check(match.api, headers, url.searchParams);
+  const gate = preflightSteps ? ({ ok: true, key: null, productId: null, subscription: null } as const) : deps.gate().check(match.api, headers, url.searchParams);
   if (!gate.ok) {
     await send(res, errorResponse(gate.reason === 'missing' ? gatewayErrors.missingSubscriptionKey() : gatewayErrors.invalidSubscriptionKey()));
     return complete(401, { api: match.api, operationId: match.operation.id, subscription: null });
@@ -101,7 +111,9 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
 
   let response: GatewayResponse;
   try {
-    const pipeline = engine.pipelineFor({ apiId: match.api.id, operationId: match.operation.id, productId: gate.productId });
+    const full = engine.pipelineFor({ apiId: match.api.id, operationId: match.operation.id, productId: gate.productId });
+    if (preflightSteps) markCorsPreflight(ctx);
+    const pipeline = preflightSteps ? { inbound: preflightSteps, backend: [], outbound: [], 'on-error': [] } : full;
     response = await engine.execute(pipeline, ctx);
   } catch (error) {
     deps.log?.(`gateway: unexpected failure for ${method} ${url.pathname}: ${error instanceof Error ? error.stack : String(error)}`);

@@ -9,3 +9,4 @@ export {
   type RequestLogEntry,
   type ScopeRef,
 } from './start-emulator.js';
+export { mintTestToken, type MintTokenOptions } from './tokens.js';

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { CounterStore } from '../counters/store.js';
 import type { HeaderBag, VariableBag } from '../expressions/index.js';
+import type { IdentityService } from '../identity/types.js';
 import type { LastError } from './last-error.js';
 
 export type SectionName = 'inbound' | 'backend' | 'outbound' | 'on-error';
@@ -228,6 +229,8 @@ export interface EngineServices {
   /** Gateway identity used in counter keys and default dimensions. */
   gatewayId: string;
   options: EngineOptions;
+  /** Signing keys, tenants and fake credentials for the token policies (validate-jwt…); wired by the emulator. */
+  identity?: IdentityService;
 }
 
 export interface EngineOptions {

@@ -9,11 +9,14 @@ import { cacheStore } from './cache-store.js';
 import { cacheStoreValue } from './cache-store-value.js';
 import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
+import { cors } from './cors.js';
 import type { PolicyDefinition } from './define.js';
 import { emitMetric } from './emit-metric.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
 import { jsonp } from './jsonp.js';
+import { getAuthorizationContext } from './get-authorization-context.js';
+import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
 import { mockResponse } from './mock-response.js';
@@ -33,6 +36,8 @@ import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
 import { trace } from './trace.js';
 import { wait } from './wait.js';
+import { validateAzureAdToken } from './validate-azure-ad-token.js';
+import { validateJwt } from './validate-jwt.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
@@ -47,10 +52,13 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   cacheStoreValue,
   checkHeader,
   choose,
+  cors,
   emitMetric,
   findAndReplace,
   forwardRequest,
   jsonp,
+  getAuthorizationContext,
+  ipFilter,
   llmEmitTokenMetric,
   llmTokenLimit,
   mockResponse,
@@ -70,6 +78,8 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   setVariable,
   trace,
   wait,
+  validateAzureAdToken,
+  validateJwt,
 ];
 
 const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
