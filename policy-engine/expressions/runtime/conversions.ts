@@ -5,6 +5,7 @@ import { convertJToken, JArray, JObject, JProperty, JToken, JValue } from './jso
 import { TYPE_NAME, type TypeArgument } from './protocol.js';
 import { displayType, FLOATING_TYPES, INTEGRAL_RANGES, INTEGRAL_TYPES, typeEntry } from './types.js';
 import { CsEnum, enumerate, typeNameOf } from './values.js';
+import { convertXml, XAttribute, XElement } from './xml.js';
 
 /**
  * Casts, `is` and `as`. `from` is the evaluator's static type of the operand: a canonical type name, or
@@ -110,6 +111,10 @@ export function castTo(value: unknown, t: TypeArgument, from = 'Dynamic'): unkno
     return fail();
   }
   if (value instanceof JToken && name !== 'Object') return convertJToken(value, name, t.nullable);
+  if (value instanceof XElement || value instanceof XAttribute) {
+    const converted = convertXml(value, name);
+    if (converted !== undefined) return converted;
+  }
   if (INTEGRAL_TYPES.has(name)) {
     if (value === null) return nullValue(t);
     if (typeof value === 'number') {

@@ -1,6 +1,7 @@
 import { castTo, isInstanceOf } from './conversions.js';
 import { clrErrors } from './errors.js';
 import { parseJson } from './json.js';
+import { XDocument, XElement } from './xml.js';
 import { declareMethods, ENUMERATE, INDEXER, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
 import { displayType } from './types.js';
 import { defaultOf, KeyValuePair, typeNameOf } from './values.js';
@@ -340,8 +341,12 @@ export class MessageBody {
         return text.trim() === '' ? null : parseJson(text, 'Array');
       case 'JToken':
         return text.trim() === '' ? null : parseJson(text);
-      case 'XNode': case 'XElement': case 'XDocument':
-        throw clrErrors.notSupported(`As<${t.name}>() is not supported by the emulator.`);
+      case 'XElement':
+        return text.trim() === '' ? null : XElement.Parse(text);
+      case 'XDocument':
+        return text.trim() === '' ? null : XDocument.Parse(text);
+      case 'XNode':
+        throw clrErrors.notSupported('As<XNode>() is not supported by the emulator; use As<XElement>() or As<XDocument>().');
       default:
         throw clrErrors.invalidCast('IMessageBody', displayType(t));
     }

@@ -10,6 +10,7 @@ import { convertJToken, Formatting, JArray, JObject, JProperty, JToken, JTokenTy
 import { parseBoolean, parseFloating, parseInteger, roundAwayFromZero, roundHalfEven } from './numbers.js';
 import { OutRef, TYPE_NAME, type MethodInfo, type TypeArgument } from './protocol.js';
 import { CsRegex, regexEscape, RegexOptions, regexUnescape } from './regex.js';
+import { XDocument, XElement, XName } from './xml.js';
 import { STRING_STATICS, StringComparison, StringSplitOptions } from './strings.js';
 import { INTEGRAL_RANGES, typeEntry } from './types.js';
 import { CsEnum, csObjectEquals, enumerate, KeyValuePair, toCSharpString, typeNameOf } from './values.js';
@@ -707,6 +708,9 @@ export const STATIC_TYPES: Record<string, StaticType> = {
   DayOfWeek: { members: enumMembers(DayOfWeek, 'DayOfWeek') },
   Formatting: { members: enumMembers(Formatting, 'Formatting') },
   JTokenType: { members: enumMembers(JTokenType, 'JTokenType') },
+  XDocument: { members: { Parse: fn(([s]) => XDocument.Parse(s), 'XDocument') } },
+  XElement: { members: { Parse: fn(([s]) => XElement.Parse(s), 'XElement') } },
+  XName: { members: { Get: fn(([local, ns]) => (ns === undefined ? XName.parse(local) : new XName(String(local), String(ns ?? ''))), 'XName') } },
   JObject: jsonContainer('JObject'),
   JArray: jsonContainer('JArray'),
   JToken: jsonContainer('JToken'),

@@ -70,14 +70,15 @@ add(['Formatting'], 'Formatting', 'Newtonsoft.Json.Formatting');
 for (const n of ['SHA256', 'SHA1', 'SHA384', 'SHA512', 'MD5', 'HMACSHA256', 'HMACSHA1', 'HMACSHA384', 'HMACSHA512', 'HMACMD5']) {
   add([n], n, `System.Security.Cryptography.${n}`);
 }
+// System.Xml.Linq (read-only navigation, runtime/xml.ts)
+for (const n of ['XDocument', 'XElement', 'XAttribute', 'XName']) add([n], n, `System.Xml.Linq.${n}`);
 // APIM context model: casts are no-ops.
 for (const n of ['IProxyRequestContext', 'IRequest', 'IResponse', 'IMessageBody', 'IUrl', 'IApi', 'IOperation', 'IProduct', 'ISubscription', 'IUser', 'IGroup', 'IDeployment', 'ILastError', 'IPrivateEndpointConnection', 'IUserIdentity', 'ISubscriptionKeyParameterNames', 'IWorkspace', 'Jwt', 'Authorization', 'BasicAuthCredentials']) {
   add([n], n, n, 'host');
 }
 // Allowed by APIM, not emulated.
 for (const [n, full] of [
-  ['XDocument', 'System.Xml.Linq.XDocument'], ['XElement', 'System.Xml.Linq.XElement'], ['XAttribute', 'System.Xml.Linq.XAttribute'],
-  ['XName', 'System.Xml.Linq.XName'], ['XNamespace', 'System.Xml.Linq.XNamespace'], ['XNode', 'System.Xml.Linq.XNode'],
+  ['XNamespace', 'System.Xml.Linq.XNamespace'], ['XNode', 'System.Xml.Linq.XNode'],
   ['RSA', 'System.Security.Cryptography.RSA'], ['Aes', 'System.Security.Cryptography.Aes'], ['AesManaged', 'System.Security.Cryptography.AesManaged'],
   ['RNGCryptoServiceProvider', 'System.Security.Cryptography.RNGCryptoServiceProvider'], ['X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate2'],
   ['IPAddress', 'System.Net.IPAddress'], ['StringReader', 'System.IO.StringReader'], ['StringWriter', 'System.IO.StringWriter'],

@@ -74,3 +74,39 @@ describe('Encrypt / Decrypt (AES, CBC, PKCS7 as .NET)', () => {
     expectThrow(`{ return new byte[16].Decrypt("Aes", new byte[16], new byte[16]); }`, 'System.Security.Cryptography.CryptographicException');
   });
 });
+
+describe('System.Xml.Linq (XDocument, XElement, XAttribute, XName)', () => {
+  const XML = `<?xml version="1.0"?><order id="42" xmlns:x="urn:extra"><customer vip="true">Alex</customer><items><item sku="a" qty="2">Pen</item><item sku="b" qty="1">Ink</item></items><x:note>fragile</x:note></order>`;
+  const doc = (rest: string) => run(`XDocument.Parse(${JSON.stringify(XML)})${rest}`);
+  it('navigates elements, attributes, descendants and parents with expanded names', () => {
+    expect(doc('.Root.Name.LocalName')).toBe('order');
+    expect(doc('.Root.Attribute("id").Value')).toBe('42');
+    expect(doc('.Root.Element("customer").Value')).toBe('Alex');
+    expect(doc('.Root.Element("missing") == null')).toBe(true);
+    expect(doc('.Root.Element("items").Elements("item").Count()')).toBe(2);
+    expect(doc('.Descendants("item").Select(i => i.Attribute("sku").Value).Aggregate((a, b) => a + "," + b)')).toBe('a,b');
+    expect(doc('.Descendants("item").First().Parent.Name.LocalName')).toBe('items');
+    expect(doc('.Root.Element("note") == null')).toBe(true); // in urn:extra, not in no namespace
+    expect(doc('.Root.Element("{urn:extra}note").Value')).toBe('fragile');
+    expect(doc('.Root.Element(XName.Get("note", "urn:extra")).Name.NamespaceName')).toBe('urn:extra');
+    expect(doc('.Root.Value')).toBe('AlexPenInkfragile');
+  });
+
+  it('converts with (string), (int) and (bool) casts as XmlConvert does', () => {
+    expect(doc('.Descendants("item").Sum(i => (int)i.Attribute("qty"))')).toBe(3);
+    expect(run('(bool)XDocument.Parse("<a v=\\"true\\"/>").Root.Attribute("v")')).toBe(true);
+    expect(run('(string)XDocument.Parse("<a>hi</a>").Root')).toBe('hi');
+    expect(() => run('(int)XElement.Parse("<a>x</a>")')).toThrow(/not a valid Int32 value/);
+  });
+
+  it('prints as .NET: indented with CRLF, inline for text, self-closing when empty; malformed XML is an XmlException', () => {
+    expect(run('XElement.Parse("<a><b>1</b><c/></a>").ToString()')).toBe('<a>\r\n  <b>1</b>\r\n  <c />\r\n</a>');
+    expect(run('XElement.Parse("<a>x<b>1</b></a>").ToString()')).toBe('<a>x<b>1</b></a>');
+    try {
+      run('XDocument.Parse("<a><b></a>")');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ExpressionRuntimeError).exceptionType).toBe('System.Xml.XmlException');
+    }
+  });
+});
