@@ -18,6 +18,7 @@ import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
 import { addLabCommand } from './labs/cli.js';
+import { addPoliciesLintCommand } from './lint/cli.js';
 
 /** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
 export const AZ_BIN_DIR = fileURLToPath(new URL('../bin', import.meta.url));
@@ -37,6 +38,8 @@ export interface StartOptions {
   clock: 'system' | 'virtual';
   timeScale: number;
   loose: boolean;
+  /** `name=value` pairs added to the configuration's named values. */
+  namedValue?: string[];
   tokenLimitAlgorithm?: 'sliding-window' | 'token-bucket';
   controlPlaneRemote: boolean;
   adminKey?: string;
@@ -81,6 +84,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
         .argParser(positiveNumber),
     )
     .addOption(new Option('--loose', 'skip policies the emulator does not know (with a warning) instead of refusing to load them').default(false))
+    .addOption(new Option('--named-value <name=value>', 'a named value ({{name}} in policies); repeatable, wins over the config file').argParser(namedValuePair).default([]))
     .addOption(
       new Option('--token-limit-algorithm <name>', 'TPM window: sliding-window (classic tiers, the default) or token-bucket (v2 tiers)').choices([
         'sliding-window',
@@ -208,6 +212,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     });
 
   addLabCommand(program, out);
+  addPoliciesLintCommand(program, out);
 
   // `start` is the default command, so `ai-gateway-emulator --help` (and `npm start -- --help`) shows its options too.
   const start = program.commands.find((c) => c.name() === 'start')!;
@@ -221,7 +226,7 @@ export async function startEmulatorFromCli(
   out: (line: string) => void,
 ): Promise<{ emulator: Emulator; url: string; httpsUrl?: string; close: () => Promise<void> }> {
   const presetName = opts.preset ?? (opts.config ? undefined : DEFAULT_PRESET);
-  const config: EmulatorConfig = withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!), opts.modelLatency);
+  const config: EmulatorConfig = withNamedValues(withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!), opts.modelLatency), opts.namedValue ?? []);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
   const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
@@ -277,6 +282,19 @@ export async function startEmulatorFromCli(
     await telemetry.close();
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
+}
+
+function namedValuePair(value: string, previous: string[] = []): string[] {
+  if (value.indexOf('=') <= 0) throw new InvalidArgumentError(`expected NAME=VALUE, got '${value}'`);
+  return [...previous, value];
+}
+
+/** --named-value name=value pairs over the configuration's namedValues. */
+function withNamedValues(config: EmulatorConfig, pairs: readonly string[]): EmulatorConfig {
+  if (pairs.length === 0) return config;
+  const namedValues = { ...config.namedValues };
+  for (const pair of pairs) namedValues[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+  return { ...config, namedValues };
 }
 
 /** --model-latency overrides the latency of every mock backend. */

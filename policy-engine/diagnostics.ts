@@ -37,6 +37,9 @@ export const DIAGNOSTICS = {
   XmlRootNotPolicies: { code: 'XML1004', severity: 'error', message: "The root element must be <policies> (or <fragment>), found <{0}>." },
   XmlEmptyDocument: { code: 'XML1005', severity: 'error', message: 'The policy document is empty.' },
   XmlUnterminatedNamedValue: { code: 'XML1006', severity: 'error', message: "Unterminated named value reference: '}}' expected." },
+  /** XML1003 as a policy document reports it: once per name, with where to define it. */
+  XmlUndefinedNamedValue: { code: 'XML1003', severity: 'error', message: "Named value '{0}' is not defined{1}. {2}" },
+  XmlUndefinedNamedValueLoose: { code: 'XML1003', severity: 'warning', message: "Named value '{0}' is not defined{1}; a request that reaches it fails (strict mode off). {2}" },
 
   // EXPR2xxx — policy expressions
   ExprSyntax: { code: 'EXPR2001', severity: 'error', message: '{0}' },
@@ -76,10 +79,13 @@ export const DIAGNOSTICS = {
   PolTooManyDimensions: { code: 'POL3013', severity: 'error', message: "Policy '{0}' has {1} custom dimensions; at most {2} are allowed." },
   PolBaseAtGlobal: { code: 'POL3014', severity: 'warning', message: '<base/> at global scope has no effect.' },
   PolDuplicateForwardRequest: { code: 'POL3015', severity: 'error', message: 'Only one forward-request policy is allowed per policy document.' },
-  PolUnknownBackend: { code: 'POL3016', severity: 'error', message: "Backend '{0}' is not defined." },
+  PolUnknownBackend: { code: 'POL3016', severity: 'error', message: "Backend '{0}' is not defined. Define it under backends in the config file or a lab deployment (policies lint: --backend {0})." },
   PolDimensionNeedsValue: { code: 'POL3017', severity: 'error', message: "Dimension '{0}' is not a default dimension and needs a value." },
   PolWrongScope: { code: 'POL3018', severity: 'error', message: "Policy '{0}' is not allowed at {1} scope; allowed scopes: {2}." },
   PolOncePerDefinition: { code: 'POL3019', severity: 'error', message: "Policy '{0}' can be used only once per policy definition." },
+  PolUnknownBackendLoose: { code: 'POL3016', severity: 'warning', message: "Backend '{0}' is not defined; a request that reaches it fails (strict mode off). Define it under backends in the config file or a lab deployment (policies lint: --backend {0})." },
+  PolBicepPlaceholder: { code: 'POL3040', severity: 'error', message: "Attribute '{1}' of policy '{0}' holds the Bicep placeholder '{2}', which the lab's Bicep replaces before deploying. Supply its value: {3}." },
+  PolSetStatusNoReason: { code: 'POL3041', severity: 'warning', message: "set-status has no 'reason': APIM accepts this and sends an empty reason phrase." },
 } as const satisfies Record<string, DiagnosticTemplate>;
 
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

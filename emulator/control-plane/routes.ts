@@ -5,6 +5,8 @@ import { normalizeIp } from '../gateway/handler.js';
 import { addDeploymentRoutes, type DeploymentStore } from './deployments.js';
 import { addDashboardRoutes } from './dashboard.js';
 import { addModelAndStateRoutes } from './models-and-state.js';
+import { addBackendRoutes } from './backends.js';
+import { addNamedValueRoutes } from './named-values.js';
 
 export interface ControlPlaneOptions {
   emulator: Emulator;
@@ -138,6 +140,8 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
   }
 
   addModelAndStateRoutes(router, emulator, (res) => (status, code, message) => fail(res, status, code, message));
+  addNamedValueRoutes(router, emulator, fail);
+  addBackendRoutes(router, emulator);
   addDashboardRoutes(router, emulator);
   if (options.deployments) addDeploymentRoutes(router, emulator, options.deployments, fail);
 

@@ -1,6 +1,6 @@
 import { createDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
 import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
-import type { AttributeKind, AttributeSpec, AttributeType, CompileEnv, PolicyDefinition, ValueSource } from '../policies/define.js';
+import { bicepPlaceholder, placeholderHint, type AttributeKind, type AttributeSpec, type AttributeType, type CompileEnv, type PolicyDefinition, type ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
 import { readPolicyXml } from '../xml/index.js';
 import type { PolicyAttribute, PolicyElement, PolicyText, PolicyXmlDocument } from '../xml/model.js';
@@ -26,6 +26,8 @@ export interface CompileDocumentOptions {
   placeholders?: Record<string, string>;
   options: EngineOptions;
   backendIds: ReadonlySet<string>;
+  /** Lower-case names of `{{…}}` references left unresolved (strict mode off). */
+  undefinedNamedValues?: ReadonlySet<string>;
 }
 
 const ID_ATTRIBUTE = 'id';
@@ -33,7 +35,9 @@ const ID_ATTRIBUTE = 'id';
 /** Reads and compiles one scope's policy document. Throws PolicyLoadError when it has errors. */
 export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions): CompiledDocument {
   const doc = readPolicyXml(xml, { name: opts.name ?? `${opts.scope} policy`, namedValues: opts.namedValues, placeholders: opts.placeholders });
-  const diagnostics = [...doc.diagnostics];
+  const undefinedNames = undefinedNamedValues(doc, opts.options.strict);
+  if (undefinedNames.names.size > 0) opts = { ...opts, undefinedNamedValues: undefinedNames.names };
+  const diagnostics = undefinedNames.diagnostics;
   const sections: CompiledDocument['sections'] = {};
   const sourceName = doc.source.name;
   const report: Reporter = (key, span, args = []) => {
@@ -41,7 +45,7 @@ export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions)
   };
   report.push = (d) => diagnostics.push(d.source === undefined ? { ...d, source: sourceName } : d);
 
-  if (doc.root && !hasErrors(doc.diagnostics)) {
+  if (doc.root && !hasErrors(diagnostics)) {
     if (doc.root.name !== 'policies') {
       report('XmlRootNotPolicies', doc.root.nameSpan, [doc.root.name]);
     } else {
@@ -75,9 +79,67 @@ export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions)
       if (forwardRequests > 1) report('PolDuplicateForwardRequest', doc.root.nameSpan);
     }
   }
-  const compiled: CompiledDocument = { scope: opts.scope, sections, diagnostics, source: doc.source };
-  if (hasErrors(diagnostics)) throw new PolicyLoadError(diagnostics, doc.source);
+  const reported = oncePerReference(diagnostics);
+  const compiled: CompiledDocument = { scope: opts.scope, sections, diagnostics: reported, source: doc.source };
+  if (hasErrors(reported)) throw new PolicyLoadError(reported, doc.source);
   return compiled;
+}
+
+const NAMED_VALUE_REFERENCE = /\{\{([A-Za-z0-9._-]+)\}\}/g;
+
+/**
+ * The reader reports every `{{name}}` it cannot resolve; a document reports each name once, with the number of
+ * references and where to define it — an error in strict mode, else a warning (the policies holding it then fail
+ * when a request reaches them).
+ */
+function undefinedNamedValues(doc: PolicyXmlDocument, strict: boolean): { diagnostics: Diagnostic[]; names: Set<string> } {
+  const diagnostics: Diagnostic[] = [];
+  const byName = new Map<string, { first: Diagnostic; name: string; count: number }>();
+  for (const d of doc.diagnostics) {
+    const reference = d.code === 'XML1003' ? /^\{\{(.+)\}\}$/.exec(doc.source.text.slice(d.span.start, d.span.end))?.[1] : undefined;
+    if (reference === undefined) {
+      diagnostics.push(d);
+      continue;
+    }
+    const entry = byName.get(reference.toLowerCase());
+    if (entry) entry.count++;
+    else {
+      byName.set(reference.toLowerCase(), { first: d, name: reference, count: 1 });
+      diagnostics.push(d); // replaced below, keeping its place
+    }
+  }
+  for (const { first, name, count } of byName.values()) {
+    const where = `Define it with --named-value ${name}=<value>, under namedValues in the config file, or with PUT /_emulator/named-values/${name}.`;
+    const replacement = createDiagnostic(strict ? 'XmlUndefinedNamedValue' : 'XmlUndefinedNamedValueLoose', first.span, [name, count > 1 ? ` (${count} references)` : '', where], first.source);
+    diagnostics[diagnostics.indexOf(first)] = replacement;
+  }
+  return { diagnostics, names: new Set(byName.keys()) };
+}
+
+/** One POL3016 per backend id in a document (a lab names its backend in inbound and again inside retry). */
+function oncePerReference(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    if (d.code !== 'POL3016') return true;
+    if (seen.has(d.message)) return false;
+    seen.add(d.message);
+    return true;
+  });
+}
+
+/** The undefined named values an element uses in its own attributes and text (and in non-policy children such as <when>, <value>). */
+function undefinedNamesIn(node: PolicyElement, undefinedNames: ReadonlySet<string>): string[] {
+  const found: string[] = [];
+  const scan = (text: string | undefined) => {
+    for (const m of (text ?? '').matchAll(NAMED_VALUE_REFERENCE)) if (undefinedNames.has(m[1]!.toLowerCase()) && !found.includes(m[1]!)) found.push(m[1]!);
+  };
+  const visit = (element: PolicyElement) => {
+    for (const a of element.attributes) scan(a.value);
+    scan(element.text?.value);
+    for (const child of element.children) if (!getPolicyDefinition(child.name)) visit(child);
+  };
+  visit(node);
+  return found;
 }
 
 /** How many `name` elements an element holds, itself included (forward-request nested in retry or choose counts). */
@@ -105,6 +167,22 @@ function compileStep(node: PolicyElement, path: string, section: SectionName, op
   if (!definition.sections.includes(section)) {
     report('PolWrongSection', node.nameSpan, [node.name, section, definition.sections.join(', ')]);
     return undefined;
+  }
+  const missing = opts.undefinedNamedValues ? undefinedNamesIn(node, opts.undefinedNamedValues) : [];
+  if (missing.length > 0) {
+    // Not strict: the document loads, and a request that reaches this policy fails here (500, on-error runs).
+    const id = node.attributes.find((a) => a.name === ID_ATTRIBUTE)?.value ?? '';
+    const message = `Named value '${missing[0]}' is not defined.`;
+    return {
+      policy: node.name,
+      id,
+      path,
+      scope: opts.scope,
+      section,
+      run() {
+        throw new PolicyError({ source: node.name, reason: 'NamedValueNotFound', message });
+      },
+    };
   }
   for (const attribute of node.attributes) {
     if (attribute.name !== ID_ATTRIBUTE && !(attribute.name in definition.attributes) && !attribute.name.startsWith('xmlns')) {
@@ -244,7 +322,13 @@ function compileAttribute<K extends AttributeKind>(
   }
   const parsed = parseLiteral(attribute.value, spec);
   if (typeof parsed === 'object' && parsed !== null && 'error' in parsed) {
-    env.report('PolInvalidAttributeValue', attribute.valueSpan, [node.name, name, attribute.value, parsed.error]);
+    const placeholder = bicepPlaceholder(attribute.value);
+    if (placeholder) {
+      const example = spec.kind === 'bool' ? 'true' : spec.kind === 'enum' ? spec.values?.[0] ?? 'value' : String(spec.min !== undefined && spec.min > 1 ? spec.min : 1);
+      env.report('PolBicepPlaceholder', attribute.valueSpan, [node.name, name, placeholder, placeholderHint(placeholder, example)]);
+    } else {
+      env.report('PolInvalidAttributeValue', attribute.valueSpan, [node.name, name, attribute.value, parsed.error]);
+    }
     return undefined;
   }
   return constantSource(parsed as AttributeType<K>) as ValueSource<AttributeType<K>>;

@@ -71,3 +71,14 @@ export function definePolicy(definition: PolicyDefinition): PolicyDefinition {
 }
 
 export type { Diagnostic };
+
+/** `{retry-count}` → `{retry-count}`: a whole value that is a Bicep `replace()` placeholder (the labs' `{tpm}`, `{backend-id}`). */
+export function bicepPlaceholder(value: string): string | undefined {
+  const text = value.trim();
+  return /^\{[A-Za-z][A-Za-z0-9_-]*\}$/.test(text) ? text : undefined;
+}
+
+/** Where a placeholder's value goes, for diagnostics. */
+export function placeholderHint(placeholder: string, example: string): string {
+  return `policyPlaceholders in the API's configuration, e.g. { "${placeholder}": "${example}" }, or policies lint --placeholder ${placeholder}=${example}`;
+}

@@ -1,4 +1,4 @@
-import { definePolicy } from './define.js';
+import { bicepPlaceholder, definePolicy, placeholderHint } from './define.js';
 import { PolicyError } from '../pipeline/last-error.js';
 
 /** `<set-backend-service base-url="…" | backend-id="…"/>`: where forward-request sends the request. */
@@ -28,8 +28,14 @@ export const setBackendService = definePolicy({
     }
     if (backendId && !backendId.isExpression && !env.backendIds.has(backendId.constant!)) {
       const attr = node.attributes.find((a) => a.name === 'backend-id')!;
-      env.report('PolUnknownBackend', attr.valueSpan, [backendId.constant!]);
-      return undefined;
+      const placeholder = bicepPlaceholder(backendId.constant!);
+      if (placeholder) {
+        env.report('PolBicepPlaceholder', attr.valueSpan, [node.name, 'backend-id', placeholder, placeholderHint(placeholder, 'foundry1')]);
+        return undefined;
+      }
+      // Strict mode refuses the document; otherwise it loads and the request that reaches this policy gets BackendNotFound.
+      env.report(env.options.strict ? 'PolUnknownBackend' : 'PolUnknownBackendLoose', attr.valueSpan, [backendId.constant!]);
+      if (env.options.strict) return undefined;
     }
     if (backendId) {
       return {

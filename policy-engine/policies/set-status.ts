@@ -9,17 +9,19 @@ export const setStatus = definePolicy({
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   attributes: {
     code: { kind: 'int', required: true, min: 100, max: 599 },
-    reason: { kind: 'string', required: true },
+    reason: { kind: 'string' },
   },
   compile(node, env) {
     const code = env.attr(node, 'code', { kind: 'int', required: true, min: 100, max: 599 });
-    const reason = env.attr(node, 'reason', { kind: 'string', required: true });
-    if (!code || !reason) return undefined;
+    const reason = env.attr(node, 'reason', { kind: 'string' });
+    if (!code) return undefined;
+    // Documented as required, but APIM deploys a set-status without it (six AI-Gateway lab files do).
+    if (!reason) env.report('PolSetStatusNoReason', node.nameSpan);
     return {
       run(ctx) {
         const response = ensureResponse(ctx);
         response.statusCode = code.get(ctx);
-        response.statusReason = reason.get(ctx) || reasonPhrase(response.statusCode);
+        response.statusReason = reason ? reason.get(ctx) || reasonPhrase(response.statusCode) : '';
       },
     };
   },
