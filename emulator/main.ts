@@ -11,6 +11,7 @@ import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
 import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
 import { closeGracefully, createEmulator, type Emulator } from './app.js';
+import { addTokensCommand } from './identity/cli.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
 import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
 import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
@@ -211,6 +212,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
       process.exitCode = code;
     });
 
+  addTokensCommand(program, out);
   addLabCommand(program, out);
   addPoliciesLintCommand(program, out);
 
@@ -236,6 +238,8 @@ export async function startEmulatorFromCli(
     clock,
     telemetry,
     deployments,
+    // The identity signing key lives beside the telemetry, so tokens minted with `tokens mint --data` stay valid.
+    ...(opts.inMemory ? {} : { identityKeyDir: dataDir }),
     // Flags override the config file's policyEngine settings only when given.
     engineOptions: { ...(opts.loose ? { strict: false } : {}), ...(opts.tokenLimitAlgorithm ? { tokenLimitAlgorithm: opts.tokenLimitAlgorithm } : {}) },
     controlPlaneRemote: opts.controlPlaneRemote,
@@ -275,6 +279,7 @@ export async function startEmulatorFromCli(
   out(`    query: POST ${httpsUrl ?? url}/v1/apps/${ai.appId}/query  |  connection string: ${connectionString(ai, httpsUrl ?? url)}`);
   out(`    telemetry: ${opts.inMemory ? 'in memory' : telemetry.path}`);
   out(`  az stand-in: ${envLine('sh', url)}  (or: ai-gateway-emulator shell --url ${url})`);
+  out(`  Identity: ${url}/_emulator/identity/.well-known/openid-configuration (tenant ${emulator.identity.tenantId}); test tokens: ai-gateway-emulator tokens mint --url ${url}`);
   if (tlsNote) out(tlsNote);
   const close = async () => {
     // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.
