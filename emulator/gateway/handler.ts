@@ -73,12 +73,12 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     if (steps.length > 0) [match, preflightSteps] = [target, steps];
   }
   if (!url || !match) {
-    await send(res, errorResponse(gatewayErrors.resourceNotFound()));
+    await send(res, withRequestId(errorResponse(gatewayErrors.resourceNotFound()), requestId));
     return complete(404);
   }
   const gate = preflightSteps ? ({ ok: true, key: null, productId: null, subscription: null } as const) : deps.gate().check(match.api, headers, url.searchParams);
   if (!gate.ok) {
-    await send(res, errorResponse(gate.reason === 'missing' ? gatewayErrors.missingSubscriptionKey() : gatewayErrors.invalidSubscriptionKey()));
+    await send(res, withRequestId(errorResponse(gate.reason === 'missing' ? gatewayErrors.missingSubscriptionKey() : gatewayErrors.invalidSubscriptionKey()), requestId));
     return complete(401, { api: match.api, operationId: match.operation.id, subscription: null });
   }
 
@@ -120,11 +120,11 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     response = errorResponse(gatewayErrors.internalServerError(requestId));
   }
   for (const warning of ctx.warnings) deps.log?.(`warning [${requestId}]: ${warning}`);
-  const sent = await send(res, response).catch(async (error: unknown) => {
+  const sent = await send(res, withRequestId(response, requestId)).catch(async (error: unknown) => {
     // e.g. a policy set a header value Node refuses (CR/LF, non-Latin-1): answer 500 instead of half a response.
     deps.log?.(`gateway: cannot send the response for ${method} ${url.pathname}: ${error instanceof Error ? error.message : String(error)}`);
     if (response.body.kind === 'stream') void response.body.stream.cancel().catch(() => {});
-    response = errorResponse(gatewayErrors.internalServerError(requestId));
+    response = withRequestId(errorResponse(gatewayErrors.internalServerError(requestId)), requestId);
     if (!res.headersSent) {
       for (const name of res.getHeaderNames()) res.removeHeader(name);
       await send(res, response);
@@ -132,6 +132,15 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
   });
   void sent;
   complete(response.statusCode, { api: match.api, operationId: match.operation.id, subscription: sub, ctx });
+}
+
+/**
+ * Every gateway response carries its request id in `apim-request-id` (replacing a backend's): the id of the
+ * `requests` row and the `operation_Id` / `CorrelationId` of the request's telemetry, so responses join to it.
+ */
+function withRequestId(response: GatewayResponse, requestId: string): GatewayResponse {
+  response.headers.set('apim-request-id', [requestId]);
+  return response;
 }
 
 /** The context.* models of configuration entities are built once per entity, not per request. */

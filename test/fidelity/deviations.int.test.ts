@@ -103,3 +103,34 @@ describe('live mode (npm run test:live)', () => {
     expect(out.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+2 skipped \(2\)/);
   }, 60_000);
 });
+
+describe('request ids', () => {
+  it('1,000 requests get 1,000 distinct UUIDs in apim-request-id, each joinable to its requests row and token metrics by KQL', async () => {
+    const { startEmulator } = await import('../../emulator/testing/start-emulator.js');
+    const gw = await startEmulator({ preset: 'token-metrics-emitting' });
+    try {
+      const keys = ['subscription1', 'subscription2', 'subscription3'].map((s) => gw.keyFor(s));
+      const ids: string[] = [];
+      for (let batch = 0; batch < 20; batch++) {
+        const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => labPost(gw.url, keys[i % 3]!)));
+        for (const r of responses) {
+          expect(r.status).toBe(200);
+          await r.arrayBuffer();
+          ids.push(r.headers.get('apim-request-id')!);
+        }
+        gw.clock.advance(61_000); // the mock deployment's 20K TPM / 120 RPM quota
+      }
+      expect(new Set(ids).size).toBe(1000);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      await gw.emulator.settled();
+      const joined = await gw.query("requests | where timestamp > ago(1d) | join kind=inner (customMetrics | where name == 'Total Tokens') on $left.id == $right.operation_Id | project id");
+      expect(joined.map((r) => r.id).sort()).toEqual([...ids].sort());
+      const unauthorized = await fetch(`${gw.url}/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview`, { method: 'POST', body: '{}' });
+      expect(unauthorized.status).toBe(401);
+      const id = unauthorized.headers.get('apim-request-id')!;
+      expect(await gw.query(`requests | where id == '${id}' | project resultCode`)).toEqual([{ resultCode: '401' }]);
+    } finally {
+      await gw.close();
+    }
+  }, 60_000);
+});
