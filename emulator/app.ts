@@ -23,6 +23,7 @@ import type { TelemetryStore } from './app-insights/store.js';
 import { resolveConfig, type ResolvedConfig } from './config/load.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { createMemoryDeploymentStore, type DeploymentStore } from './control-plane/deployments.js';
+import { createRecentRequests, type RecentRequests } from './control-plane/recent-requests.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
@@ -62,6 +63,8 @@ export interface Emulator {
   /** Backend pools and circuit breakers (state of each breaker). */
   readonly backendRouter: BackendRouter;
   readonly telemetry: TelemetryStore;
+  /** The last requests answered, with the policy steps that ran (the dashboard's requests log). */
+  readonly recentRequests: RecentRequests;
   /** Signing key, OpenID documents and token minting (kept across reconfigure). */
   readonly identity: EmulatorIdentity;
   /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
@@ -94,6 +97,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     : storeSink;
   const recordRequest = createRequestRecorder(telemetry, config.gateway);
   const pendingRecords = new Set<Promise<void>>();
+  const recentRequests = createRecentRequests();
   let baseUrl: string | undefined;
 
   const mocks = new Map<string, MockModels>();
@@ -180,6 +184,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return router;
     },
     telemetry,
+    recentRequests,
     identity,
     async settled() {
       while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
@@ -201,6 +206,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       await emulator.settled();
       await counters.clear();
       if (resetOptions.telemetry !== false) await telemetry.clear();
+      recentRequests.clear();
       for (const mock of mocks.values()) mock.reset();
       router.reset();
       buildEngine();
@@ -265,6 +271,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       .catch((error) => log(`telemetry: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => pendingRecords.delete(pending));
     pendingRecords.add(pending);
+    recentRequests.add(record);
     options.onCompleted?.(record);
   };
   const rawBody = express.raw({ type: () => true, limit: '100mb' });

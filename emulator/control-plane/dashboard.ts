@@ -38,7 +38,7 @@ export interface TokenLimitCounter {
 
 /**
  * Routes the dashboard (/_emulator/ui) reads besides the public query API: the static bundle, the policies in force
- * with their load diagnostics, and the token-limit counters against their limits.
+ * with their load diagnostics, the token-limit counters against their limits, and the recent requests' policy traces.
  */
 export function addDashboardRoutes(router: Router, emulator: Emulator): void {
   router.get('/policies', (_req, res) => {
@@ -57,6 +57,20 @@ export function addDashboardRoutes(router: Router, emulator: Emulator): void {
     const definitions = tokenLimitDefinitions(emulator);
     const snapshot = await emulator.engine.services.counters.snapshot();
     res.json({ now, definitions, counters: tokenLimitCounters(snapshot, definitions, emulator.engine.services.gatewayId, now) });
+  });
+
+  // The last requests answered (newest first) and one request's policy trace: the steps that ran, nested, with outcome.
+  router.get('/requests/recent', (req, res) => {
+    const limit = Number(req.query.limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1) return void res.status(400).json({ error: { code: 'InvalidLimit', message: 'limit must be a positive integer.' } });
+    res.json(emulator.recentRequests.list(limit).map(({ steps, ...summary }) => ({ ...summary, steps: steps.length })));
+  });
+  router.get('/requests/:requestId', (req, res) => {
+    const found = emulator.recentRequests.get(String(req.params.requestId));
+    if (!found) {
+      return void res.status(404).json({ error: { code: 'RequestNotFound', message: `Request '${req.params.requestId}' is not among the recent requests kept in memory.` } });
+    }
+    res.json(found);
   });
 
   router.use('/ui', (req, res, next) => {

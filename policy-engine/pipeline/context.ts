@@ -38,6 +38,7 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     atEnd: [],
     chargedKeys: new Set(),
     currentStep: undefined,
+    stepTrace: [],
     runChildren: (steps) => runSteps(steps, ctx),
     warnings: [],
     requestJson() {

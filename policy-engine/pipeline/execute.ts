@@ -2,7 +2,7 @@ import { HeaderBag } from '../expressions/index.js';
 import { apimErrorBody, PolicyError, ReturnResponseSignal, type GatewayErrorResponse, type LastError } from './last-error.js';
 import type { ComposedPipeline } from './scopes.js';
 import { reasonPhrase } from './http-status.js';
-import type { GatewayResponse, PolicyStep, RequestContext, SectionName } from './types.js';
+import type { GatewayResponse, PolicyStep, RequestContext, SectionName, StepTraceEntry } from './types.js';
 
 export const INTERNAL_SERVER_ERROR_MESSAGE = 'Internal server error';
 const ENCODER = new TextEncoder();
@@ -57,19 +57,32 @@ async function runPipeline(pipeline: ComposedPipeline, ctx: RequestContext): Pro
   return ctx.response ?? emptyResponse();
 }
 
+/** Nesting depth of the steps running now, per request (for the step trace). */
+const depths = new WeakMap<RequestContext, number>();
+
 export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext): Promise<void> {
+  const depth = depths.get(ctx) ?? 0;
   for (const step of steps) {
     const previous = ctx.currentStep;
     ctx.currentStep = step;
+    const clock = ctx.services.clock;
+    const entry: StepTraceEntry | undefined = ctx.stepTrace
+      ? { policy: step.policy, id: step.id, path: step.path, scope: step.scope, section: step.section, depth, startedAt: clock.now(), durationMs: 0, outcome: 'ok' }
+      : undefined;
+    if (entry) ctx.stepTrace!.push(entry);
+    depths.set(ctx, depth + 1);
     try {
       await step.run(ctx);
     } catch (error) {
+      if (entry) entry.outcome = error instanceof ReturnResponseSignal ? 'return-response' : 'error';
       if (error !== null && typeof error === 'object' && !(error instanceof ReturnResponseSignal) && !(error as { step?: PolicyStep }).step) {
         (error as { step?: PolicyStep }).step = step;
       }
       throw error;
     } finally {
       ctx.currentStep = previous;
+      depths.set(ctx, depth);
+      if (entry) entry.durationMs = clock.now() - entry.startedAt;
     }
   }
 }

@@ -172,9 +172,26 @@ export interface RequestContext {
   expressionContext(): unknown;
   /** The step currently running (for LastError). */
   currentStep: PolicyStep | undefined;
+  /** Every policy step run so far, in order and nested by depth: the request's policy trace (absent: not recorded). */
+  readonly stepTrace?: StepTraceEntry[];
   /** Runs child steps (choose branches, retry bodies, return-response children) the way the executor runs a section. */
   runChildren(steps: readonly PolicyStep[]): Promise<void>;
   readonly warnings: string[];
+}
+
+/** One policy step as it ran. Times come from the engine clock (0 ms under a frozen virtual clock). */
+export interface StepTraceEntry {
+  policy: string;
+  id: string;
+  path: string;
+  scope: ScopeKind;
+  section: SectionName;
+  /** 0 for a section's own steps, 1 for their children (choose branches, retry bodies), … */
+  depth: number;
+  startedAt: number;
+  durationMs: number;
+  /** How the step ended: normally, by an error (LastError), or by ending the pipeline (return-response). */
+  outcome: 'ok' | 'error' | 'return-response';
 }
 
 /** Sends the request to a backend; wired by the gateway (in-process mock models or real HTTP). */

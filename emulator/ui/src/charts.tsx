@@ -20,6 +20,8 @@ interface TimeChartProps {
   label: string;
   /** Colour per series (default: the palette by index). */
   colors?: string[];
+  /** Bars: the bin width in ms, so one bin still gets a readable x range. */
+  binMs?: number;
 }
 
 function cssVar(name: string): string {
@@ -27,20 +29,24 @@ function cssVar(name: string): string {
 }
 
 /** A time series chart (uPlot), redrawn when its data changes and resized with its box. */
-export function TimeChart({ x, series, kind, height = 300, label, colors }: TimeChartProps) {
+export function TimeChart({ x, series, kind, height = 300, label, colors, binMs }: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const axisColor = cssVar('--fg-muted');
     const gridColor = cssVar('--grid');
-    const bars = kind === 'bar' ? uPlot.paths.bars!({ size: [Math.min(0.9, 0.6 + 0.1 * series.length), 60] }) : undefined;
+    // Bars of two series stand side by side (left and right of the tick); more series overlap.
+    const barsFor = (i: number) =>
+      kind !== 'bar' ? undefined : uPlot.paths.bars!({ size: [series.length === 2 ? 0.4 : 0.8, 40], align: series.length === 2 ? (i === 0 ? -1 : 1) : 0 });
+    const pad = kind === 'bar' && x.length > 0 ? (binMs ?? 60_000) / 1000 : 0;
+    const xRange: uPlot.Range.MinMax | undefined = pad && x.length > 0 ? [x[0]! / 1000 - pad, x[x.length - 1]! / 1000 + pad] : undefined;
     const options: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
       legend: { show: false },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: xRange ? { time: true, range: () => xRange } : { time: true } },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor } },
         { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor }, size: 60 },
@@ -49,6 +55,7 @@ export function TimeChart({ x, series, kind, height = 300, label, colors }: Time
         {},
         ...series.map((s, i) => {
           const color = colors?.[i] ?? PALETTE[i % PALETTE.length]!;
+          const bars = barsFor(i);
           return {
             label: s.label,
             stroke: color,
@@ -69,7 +76,7 @@ export function TimeChart({ x, series, kind, height = 300, label, colors }: Time
       resize.disconnect();
       chart.destroy();
     };
-  }, [x, series, kind, height, colors, document.documentElement.dataset.theme]);
+  }, [x, series, kind, height, colors, binMs, document.documentElement.dataset.theme]);
   return <div class="chart" ref={box} role="img" aria-label={label} data-series={series.map((s) => s.label).join('|')} />;
 }
 

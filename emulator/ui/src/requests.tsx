@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { kqlString, records, runQuery } from './api.js';
+import { getJson, kqlString, records, runQuery } from './api.js';
 import { SelectField } from './field.js';
 import { TIME_RANGES, useAsync } from './use-async.js';
 
@@ -103,10 +103,25 @@ interface TraceRecord {
   metadata?: unknown;
 }
 
+interface StepTrace {
+  policy: string;
+  path: string;
+  scope: string;
+  section: string;
+  depth: number;
+  durationMs: number;
+  outcome: 'ok' | 'error' | 'return-response';
+}
+
 function RequestDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const detail = useAsync(async () => {
-    const [row, traces] = await Promise.all([runQuery(detailQuery(id)), runQuery(tracesQuery(id))]);
-    return { row: records(row)[0], traces: records(traces) };
+    const [row, traces, recent] = await Promise.all([
+      runQuery(detailQuery(id)),
+      runQuery(tracesQuery(id)),
+      // The executed steps are kept in memory for the last requests only (control plane).
+      getJson<{ steps: StepTrace[] }>(`/_emulator/requests/${encodeURIComponent(id)}`).catch(() => undefined),
+    ]);
+    return { row: records(row)[0], traces: records(traces), steps: recent?.steps };
   }, [id]);
   const row = detail.value?.row;
   const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v || 'null') : v);
@@ -144,6 +159,21 @@ function RequestDetail({ id, onClose }: { id: string; onClose: () => void }) {
             <dd>{String(row.TotalTime)} ms</dd>
           </dl>
           <h3>Policy trace</h3>
+          {detail.value?.steps ? (
+            <ol class="steps" aria-label="Policy steps that ran">
+              {detail.value.steps.map((st, i) => (
+                <li key={i} class={`step ${st.outcome}`} style={{ paddingLeft: `${st.depth * 16}px` }} data-policy={st.policy} data-outcome={st.outcome}>
+                  <span class="muted">
+                    {st.section} · {st.scope}
+                  </span>{' '}
+                  <code>{st.policy}</code> {st.outcome === 'ok' ? '' : <strong>{st.outcome}</strong>} <span class="muted">{st.durationMs} ms</span>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <p class="muted">The executed steps are only kept for the emulator's most recent requests.</p>
+          )}
+          <h3>Trace records and errors</h3>
           <ol class="trace">
             {traceRecords.map((t, i) => (
               <li key={i} class={`sev-${t.severity ?? 'information'}`}>

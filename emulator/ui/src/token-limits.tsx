@@ -11,6 +11,7 @@ interface TokenLimitsResponse {
 }
 
 const BINS = ['1s', '10s', '1m', '5m'] as const;
+const BIN_MS: Record<(typeof BINS)[number], number> = { '1s': 1_000, '10s': 10_000, '1m': 60_000, '5m': 300_000 };
 const ADMITTED = '#19a979';
 const REFUSED = '#d9534f';
 
@@ -27,7 +28,7 @@ export const FIRST_REFUSAL_QUERY = `requests
 export function TokenLimits() {
   const [live, setLive] = useState(true);
   const [range, setRange] = useState<string>('PT1H');
-  const [bin, setBin] = useState<(typeof BINS)[number]>('10s');
+  const [bin, setBin] = useState<(typeof BINS)[number]>('1s');
   const limits = useAsync(() => getJson<TokenLimitsResponse>('/_emulator/token-limits'), [], live ? 2_000 : undefined);
   const timeline = useAsync(
     async () => {
@@ -79,7 +80,7 @@ export function TokenLimits() {
       {limits.value && limits.value.counters.length === 0 ? <p class="empty">No token-limit counter has been charged yet.</p> : null}
       <div class="counters">
         {(limits.value?.counters ?? []).map((c) => {
-          const pct = c.limit ? Math.min(100, (c.used / c.limit) * 100) : 0;
+          const pct = c.limit ? (c.used / c.limit) * 100 : 0;
           const label = c.kind === 'tokens-per-minute' ? 'tokens in the last minute' : `tokens this ${c.period ?? 'period'}`;
           return (
             <div class="counter" key={`${c.kind}:${c.key}`} data-counter-key={c.key} data-kind={c.kind} data-used={c.used} data-limit={c.limit}>
@@ -111,7 +112,7 @@ export function TokenLimits() {
           '…'
         )}
       </p>
-      {chart.x.length > 0 ? <TimeChart x={chart.x} series={chart.series} kind="bar" label="Admitted and refused requests over time" colors={[ADMITTED, REFUSED]} height={240} /> : null}
+      {chart.x.length > 0 ? <TimeChart x={chart.x} series={chart.series} kind="bar" label="Admitted and refused requests over time" colors={[ADMITTED, REFUSED]} height={240} binMs={BIN_MS[bin]} /> : null}
       <Legend
         items={[
           { label: 'admitted', value: admitted, color: ADMITTED },

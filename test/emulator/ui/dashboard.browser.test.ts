@@ -185,6 +185,12 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     const detail = page.locator('aside.detail');
     await expect.poll(() => detail.locator('[data-last-error]').count()).toBe(1);
     expect(await detail.locator('[data-last-error]').textContent()).toContain('llm-token-limit');
+    // The executed steps: the refused call stopped at llm-token-limit, before forward-request.
+    const steps = detail.locator('ol.steps li');
+    expect(await steps.evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-policy')}:${li.getAttribute('data-outcome')}`))).toEqual([
+      'set-backend-service:ok',
+      'llm-token-limit:error',
+    ]);
     const ok = rows.and(page.locator('[data-status="200"]')).first();
     expect(await ok.locator('td').nth(2).textContent()).toBe('subscription1');
     expect(await ok.locator('td').nth(4).textContent()).toMatch(/^\d+ \(\d+ \+ \d+\)$/);
