@@ -84,7 +84,8 @@ export const DIAGNOSTICS = {
   PolWrongScope: { code: 'POL3018', severity: 'error', message: "Policy '{0}' is not allowed at {1} scope; allowed scopes: {2}." },
   PolOncePerDefinition: { code: 'POL3019', severity: 'error', message: "Policy '{0}' can be used only once per policy definition." },
   PolUnknownBackendLoose: { code: 'POL3016', severity: 'warning', message: "Backend '{0}' is not defined; a request that reaches it fails (strict mode off). Define it under backends in the config file or a lab deployment (policies lint: --backend {0})." },
-  PolBicepPlaceholder: { code: 'POL3040', severity: 'error', message: "Attribute '{1}' of policy '{0}' holds the Bicep placeholder '{2}', which the lab's Bicep replaces before deploying. Supply its value: {3}." },
+  PolBicepPlaceholder: { code: 'POL3040', severity: 'error', message: "Attribute '{1}' of policy '{0}' holds the Bicep placeholder '{2}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: {3}." },
+  PolBicepPlaceholderContent: { code: 'POL3040', severity: 'error', message: "Policy '{0}' holds the Bicep placeholder '{1}' where its child elements go, which the lab's Bicep (or notebook) replaces before deploying. Supply its value: {2}." },
   PolSetStatusNoReason: { code: 'POL3041', severity: 'warning', message: "set-status has no 'reason': APIM accepts this and sends an empty reason phrase." },
 } as const satisfies Record<string, DiagnosticTemplate>;
 

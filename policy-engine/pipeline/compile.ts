@@ -168,6 +168,12 @@ function compileStep(node: PolicyElement, path: string, section: SectionName, op
     report('PolWrongSection', node.nameSpan, [node.name, section, definition.sections.join(', ')]);
     return undefined;
   }
+  const contentPlaceholder = definition.children !== undefined && node.text ? bicepPlaceholder(node.text.value) : undefined;
+  if (contentPlaceholder && node.text) {
+    const start = node.text.span.start + Math.max(0, node.text.value.indexOf(contentPlaceholder));
+    report('PolBicepPlaceholderContent', { start, end: start + contentPlaceholder.length }, [node.name, contentPlaceholder, placeholderHint(contentPlaceholder, '<when condition=…>…</when>')]);
+    return undefined;
+  }
   const missing = opts.undefinedNamedValues ? undefinedNamesIn(node, opts.undefinedNamedValues) : [];
   if (missing.length > 0) {
     // Not strict: the document loads, and a request that reaches this policy fails here (500, on-error runs).

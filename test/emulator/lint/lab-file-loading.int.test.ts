@@ -101,7 +101,7 @@ describe('loading real lab files (strict mode, through the control plane)', () =
       ['POL3040', 8, 23],
     ]);
     expect(refused.details[0]!.message).toBe(
-      "Attribute 'tokens-per-minute' of policy 'llm-token-limit' holds the Bicep placeholder '{tpm}', which the lab's Bicep replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { \"{tpm}\": \"1\" }, or policies lint --placeholder {tpm}=1.",
+      "Attribute 'tokens-per-minute' of policy 'llm-token-limit' holds the Bicep placeholder '{tpm}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { \"{tpm}\": \"1\" }, or policies lint --placeholder {tpm}=1.",
     );
     expect(refused.details[1]!.message).toContain("Attribute 'count' of policy 'retry' holds the Bicep placeholder '{retry-count}'");
   });

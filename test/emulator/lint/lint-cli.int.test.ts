@@ -28,14 +28,15 @@ describe('ai-gateway-emulator policies lint (real child process)', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trimEnd().split('\n')).toEqual([
       `${FOLDER}/loaded/set-status-without-reason.xml:7:22 POL3041 warning: set-status has no 'reason': APIM accepts this and sends an empty reason phrase.`,
-      `${FOLDER}/refused/bicep-placeholders.xml:4:42 POL3040 Attribute 'backend-id' of policy 'set-backend-service' holds the Bicep placeholder '{backend-id}', which the lab's Bicep replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{backend-id}": "foundry1" }, or policies lint --placeholder {backend-id}=foundry1.`,
-      `${FOLDER}/refused/bicep-placeholders.xml:5:86 POL3040 Attribute 'tokens-per-minute' of policy 'llm-token-limit' holds the Bicep placeholder '{tpm}', which the lab's Bicep replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{tpm}": "1" }, or policies lint --placeholder {tpm}=1.`,
-      `${FOLDER}/refused/bicep-placeholders.xml:8:23 POL3040 Attribute 'count' of policy 'retry' holds the Bicep placeholder '{retry-count}', which the lab's Bicep replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{retry-count}": "1" }, or policies lint --placeholder {retry-count}=1.`,
+      `${FOLDER}/refused/bicep-placeholders.xml:4:42 POL3040 Attribute 'backend-id' of policy 'set-backend-service' holds the Bicep placeholder '{backend-id}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{backend-id}": "foundry1" }, or policies lint --placeholder {backend-id}=foundry1.`,
+      `${FOLDER}/refused/bicep-placeholders.xml:5:86 POL3040 Attribute 'tokens-per-minute' of policy 'llm-token-limit' holds the Bicep placeholder '{tpm}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{tpm}": "1" }, or policies lint --placeholder {tpm}=1.`,
+      `${FOLDER}/refused/bicep-placeholders.xml:8:23 POL3040 Attribute 'count' of policy 'retry' holds the Bicep placeholder '{retry-count}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{retry-count}": "1" }, or policies lint --placeholder {retry-count}=1.`,
+      `${FOLDER}/refused/content-placeholder.xml:5:13 POL3040 Policy 'choose' holds the Bicep placeholder '{product-token-limits}' where its child elements go, which the lab's Bicep (or notebook) replaces before deploying. Supply its value: policyPlaceholders in the API's configuration, e.g. { "{product-token-limits}": "<when condition=…>…</when>" }, or policies lint --placeholder {product-token-limits}=<when condition=…>…</when>.`,
       `${FOLDER}/refused/evaluation-root.xml:1:2 XML1004 The root element must be <policies> (or <fragment>), found <evaluation>.`,
       `${FOLDER}/refused/named-values.xml:5:20 XML1003 Named value 'GatewayUrl' is not defined (2 references). Define it with --named-value GatewayUrl=<value>, under namedValues in the config file, or with PUT /_emulator/named-values/GatewayUrl.`,
       `${FOLDER}/refused/named-values.xml:11:20 XML1003 Named value 'ClientId' is not defined. Define it with --named-value ClientId=<value>, under namedValues in the config file, or with PUT /_emulator/named-values/ClientId.`,
       `${FOLDER}/refused/unknown-backend.xml:4:42 POL3016 Backend 'orders-backend' is not defined. ${BACKEND_HINT}`,
-      '6 files: 2 loaded, 4 refused, 1 warning',
+      '7 files: 2 loaded, 5 refused, 1 warning',
     ]);
   });
 
@@ -63,16 +64,17 @@ describe('ai-gateway-emulator policies lint (real child process)', () => {
         '',
       ].join('\n'),
     );
-    const r = await lint([`${FOLDER}/refused`, `${FOLDER}/loaded/clean.xml`, '--config', config, '--named-value', 'ClientId=client-1', '--backend', 'orders-backend=https://orders.example', '--placeholder', '{tpm}=1000', '--placeholder', '{retry-count}=2', '--format', 'json']);
+    const r = await lint([`${FOLDER}/refused`, `${FOLDER}/loaded/clean.xml`, '--config', config, '--named-value', 'ClientId=client-1', '--backend', 'orders-backend=https://orders.example', '--placeholder', '{tpm}=1000', '--placeholder', '{retry-count}=2', '--placeholder', '{product-token-limits}=<when condition="@(true)"><set-header name="x-product" exists-action="override"><value>gold</value></set-header></when>', '--format', 'json']);
     const report = JSON.parse(r.stdout) as { files: Array<{ file: string; status: string; diagnostics: Array<{ code: string }> }>; summary: Record<string, number> };
     expect(report.files.map((f) => [f.file, f.status, f.diagnostics.map((d) => d.code)])).toEqual([
       [`${FOLDER}/refused/bicep-placeholders.xml`, 'loaded', []],
+      [`${FOLDER}/refused/content-placeholder.xml`, 'loaded', []],
       [`${FOLDER}/refused/evaluation-root.xml`, 'refused', ['XML1004']],
       [`${FOLDER}/refused/named-values.xml`, 'loaded', []],
       [`${FOLDER}/refused/unknown-backend.xml`, 'loaded', []],
       [`${FOLDER}/loaded/clean.xml`, 'loaded', []],
     ]);
-    expect(report.summary).toEqual({ files: 5, loaded: 4, refused: 1, warnings: 0 });
+    expect(report.summary).toEqual({ files: 6, loaded: 5, refused: 1, warnings: 0 });
     expect(r.code).toBe(1);
   });
 
