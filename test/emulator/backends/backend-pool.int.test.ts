@@ -105,6 +105,18 @@ describe('backend pool (backend-pool-load-balancing lab shape) over HTTP', () =>
     expect(recovered).toEqual({ status: 200, member: 'foundry1' });
   });
 
+  it('a single backend whose breaker is open answers 503 "Backend foundry4 is temporarily unavailable" without a call', async () => {
+    const direct = `<policies><inbound><base /><set-backend-service backend-id="foundry4" /></inbound><backend><forward-request /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
+    gw.policies.set('apis/inference-api', direct);
+    gw.models.faults({ kind: 'status', status: 429, retryAfterMs: 10_000, next: 1 }, 'foundry4');
+    expect((await send(gw, 1))[0]!.status).toBe(429);
+    const res = await labPost(gw.url, gw.keyFor('subscription1'));
+    expect([res.status, res.statusText]).toEqual([503, 'Backend foundry4 is temporarily unavailable']);
+    expect(callsOf(gw, 'foundry4')).toBe(1);
+    gw.clock.advance('10s');
+    expect((await send(gw, 1))[0]).toEqual({ status: 200, member: 'foundry4' });
+  });
+
   it('the openai SDK sees the failover in x-ms-region (with_raw_response)', async () => {
     gw.models.faults({ kind: 'status', status: 429, retryAfterMs: 30_000 }, 'foundry1');
     const client = new OpenAI({ baseURL: `${gw.url}/inference/openai/deployments/gpt-4.1-mini`, apiKey: gw.keyFor('subscription1'), defaultQuery: { 'api-version': '2025-03-01-preview' }, defaultHeaders: { 'api-key': gw.keyFor('subscription1') }, maxRetries: 0 });

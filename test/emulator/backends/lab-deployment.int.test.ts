@@ -54,6 +54,10 @@ describe('a lab deployment with several AI services builds the inference-backend
     expect(next.status).toBe(200);
     expect(['Sweden Central', 'West US']).toContain(next.region);
     expect(gw.emulator.backendRouter.state().foundry1!.open).toBe(true);
+    const listed = (await (await fetch(`${gw.url}/_emulator/backends`)).json()) as Array<Record<string, unknown>>;
+    expect(listed.map((b) => [b.id, b.type])).toEqual([['foundry1', 'Single'], ['foundry2', 'Single'], ['foundry3', 'Single'], ['foundry4', 'Single'], ['inference-backend-pool', 'Pool']]);
+    expect(listed[0]).toMatchObject({ transport: 'mock', circuitBreaker: { rules: [{ name: 'InferenceBreakerRule', tripDuration: 'PT1M', acceptRetryAfter: true }] }, breaker: { open: true, rule: 'InferenceBreakerRule', until: '2026-01-01T00:00:30.000Z' } });
+    expect(listed[1]).toMatchObject({ breaker: { open: false } });
   });
 
   it('without configureCircuitBreaker the members have no breaker: the 429 is retried on the pool and may hit foundry1 again', async () => {
@@ -83,7 +87,7 @@ describe('az deployment group create reads configureCircuitBreaker from the temp
     writeFileSync(join(dir, 'policy.xml'), '<policies/>');
     writeFileSync(join(dir, 'params.json'), JSON.stringify(PARAMS));
     writeFileSync(join(dir, 'main.bicep'), "module m '../../modules/apim/v2/inference-api.bicep' = {\n  params: {\n    policyXml: loadTextContent('policy.xml')\n    configureCircuitBreaker: true\n  }\n}\n");
-    expect(readDeploymentInputs(dir, 'main.bicep', ['params.json']).configureCircuitBreaker).toBe(true);
+    expect(readDeploymentInputs(dir, 'main.bicep', ['params.json'])).toHaveProperty('configureCircuitBreaker', true);
     writeFileSync(join(dir, 'main.bicep'), "module m '../../modules/apim/v2/inference-api.bicep' = {\n  params: {\n    policyXml: loadTextContent('policy.xml')\n  }\n}\n");
     expect(readDeploymentInputs(dir, 'main.bicep', ['params.json'])).not.toHaveProperty('configureCircuitBreaker');
   });
