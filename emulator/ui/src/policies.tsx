@@ -47,12 +47,14 @@ export function PoliciesView() {
         <ul>
           {scopes.map((s) => {
             const p = policies.find((x) => x.scope === s);
+            // Operations sit under their API: show the operation part only, indented.
+            const operation = /^apis\/[^/]+\/operations\/(.+)$/.exec(s)?.[1];
             return (
-              <li key={s}>
-                <button type="button" class="link" aria-current={s === shown ? 'true' : undefined} onClick={() => setScope(s)}>
-                  {s}
+              <li key={s} class={operation ? 'operation' : undefined}>
+                <button type="button" class="link" aria-current={s === shown ? 'true' : undefined} onClick={() => setScope(s)} aria-label={s}>
+                  {operation ?? s}
                 </button>{' '}
-                <span class="muted">{p ? (p.builtIn ? 'default' : `${p.diagnostics.length ? `${p.diagnostics.length} warning(s)` : 'in force'}`) : 'none'}</span>
+                <span class="muted">{p ? (p.builtIn ? 'default' : `${p.diagnostics.length ? `${p.diagnostics.length} warning(s)` : 'in force'}`) : ''}</span>
               </li>
             );
           })}
