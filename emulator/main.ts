@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -14,7 +15,7 @@ import { closeGracefully, createEmulator, type Emulator } from './app.js';
 import { addTokensCommand } from './identity/cli.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
 import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
-import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
+import { createMockModels, createMockModelsServer, preloadEncodings, resolveLatency } from '../mock-models/index.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
@@ -223,6 +224,31 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   return program;
 }
 
+/**
+ * Makes the first request as fast as the tenth: loads the tokenizer encodings and runs one chat call through each
+ * mock model in process (its state is reset after), before the banner says the emulator is ready.
+ */
+async function warmUp(emulator: Emulator): Promise<void> {
+  preloadEncodings();
+  for (const [id, mock] of emulator.mocks) {
+    const backend = emulator.config.backends.find((b) => b.id === id);
+    const deployment = backend?.deployments?.[0];
+    if (!backend || !deployment) continue;
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'warm-up' }] });
+    const response = await mock.handle(new Request(`${backend.url}/deployments/${deployment.name}/chat/completions?api-version=2024-10-21`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+    await response.arrayBuffer();
+    mock.reset();
+  }
+}
+
+/** One control-plane request over loopback (not recorded as telemetry) warms the HTTP stack. */
+function warmHttp(url: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpGet(`${url}/_emulator/health`, (res) => res.resume().on('end', resolve).on('error', () => resolve()));
+    req.on('error', () => resolve());
+  });
+}
+
 export async function startEmulatorFromCli(
   opts: StartOptions,
   out: (line: string) => void,
@@ -254,7 +280,9 @@ export async function startEmulatorFromCli(
   for (const { policy } of emulator.engine.listPolicies()) {
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
   }
+  await warmUp(emulator);
   const { url } = await emulator.listen(opts.port, opts.host);
+  await warmHttp(url);
   let httpsUrl: string | undefined;
   let httpsServer: HttpsServer | undefined;
   let tlsNote = '';
