@@ -21,6 +21,8 @@ import { breakerRules, isPoolType, poolMembers, type PoolMember } from './config
  * temporarily unavailable"). Breakers count each call's outcome on the injected clock.
  */
 export interface BackendRouter {
+  /** No pools and no circuit breakers: calls need no routing. */
+  readonly empty: boolean;
   /** True when calls to `backendId` go through the router (a pool, or a backend with a circuit breaker). */
   governs(backendId: string): boolean;
   /** The backend that serves this call; throws APIM's 503 PolicyError when none can. */
@@ -44,6 +46,7 @@ export function createBackendRouter(backends: readonly BackendConfig[], clock: C
   const available = (id: string) => !breakers.get(id)?.isOpen();
 
   return {
+    empty: pools.size === 0 && breakers.size === 0,
     governs(backendId) {
       return pools.has(backendId) || breakers.has(backendId);
     },
@@ -99,24 +102,31 @@ function unavailable(statusReason: string): PolicyError {
  * picks again among the members still available.
  */
 export function withBackendRouter(inner: Forwarder, router: BackendRouter): Forwarder {
+  if (router.empty) return inner; // the gateway hot path stays as it was without pools or breakers
   return {
-    async forward(ctx, options) {
+    forward(ctx, options) {
       const requested = ctx.backend.backendId;
       if (requested === undefined || !router.governs(requested)) return inner.forward(ctx, options);
-      const member = router.select(requested);
-      const chosen = ctx.backend;
-      ctx.backend = { ...chosen, backendId: member };
-      try {
-        const response: GatewayResponse = await inner.forward(ctx, options);
-        router.observe(member, { kind: 'response', statusCode: response.statusCode, retryAfter: response.headers.get('retry-after')?.[0] });
-        return response;
-      } catch (error) {
-        if (error instanceof BackendTimeoutError) router.observe(member, { kind: 'error', reason: 'Timeout' });
-        else if (error instanceof BackendConnectionError) router.observe(member, { kind: 'error', reason: 'BackendConnectionFailure' });
-        throw error;
-      } finally {
-        ctx.backend = chosen;
-      }
+      return routed(inner, router, ctx, options, requested);
     },
   };
+}
+
+type ForwardArgs = Parameters<Forwarder['forward']>;
+
+async function routed(inner: Forwarder, router: BackendRouter, ctx: ForwardArgs[0], options: ForwardArgs[1], requested: string): Promise<GatewayResponse> {
+  const member = router.select(requested);
+  const chosen = ctx.backend;
+  ctx.backend = { ...chosen, backendId: member };
+  try {
+    const response = await inner.forward(ctx, options);
+    router.observe(member, { kind: 'response', statusCode: response.statusCode, retryAfter: response.headers.get('retry-after')?.[0] });
+    return response;
+  } catch (error) {
+    if (error instanceof BackendTimeoutError) router.observe(member, { kind: 'error', reason: 'Timeout' });
+    else if (error instanceof BackendConnectionError) router.observe(member, { kind: 'error', reason: 'BackendConnectionFailure' });
+    throw error;
+  } finally {
+    ctx.backend = chosen;
+  }
 }
