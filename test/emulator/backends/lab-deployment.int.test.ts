@@ -92,3 +92,45 @@ describe('az deployment group create reads configureCircuitBreaker from the temp
     expect(readDeploymentInputs(dir, 'main.bicep', ['params.json'])).not.toHaveProperty('configureCircuitBreaker');
   });
 });
+
+describe('the backend-pool-load-balancing notebook against a deployment: capacity 1 throttles, traffic fails over', () => {
+  let gw: RunningEmulator;
+  beforeAll(async () => {
+    gw = await startEmulator({});
+  });
+  afterAll(() => gw.close());
+
+  it('serves 6 calls per backend (6 RPM) in priority order, then 503 "Service Unavailable"; breakers close after Retry-After', async () => {
+    const params = structuredClone(PARAMS);
+    // The notebook's models_config: capacity 1 = 1K TPM and 6 RPM per deployment.
+    params.parameters.modelsConfig.value = [{ name: 'gpt-4o-mini', publisher: 'OpenAI', version: '2024-07-18', sku: 'GlobalStandard', capacity: 1 }];
+    await fetch(`${gw.url}/_emulator/resource-groups/lab-backend-pool-load-balancing`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ location: 'eastus' }) });
+    const deployed = await fetch(`${gw.url}/_emulator/deployments/lab-backend-pool-load-balancing/backend-pool-load-balancing`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parametersFile: params, policyXml: POOL_LAB_POLICY, configureCircuitBreaker: true }),
+    });
+    expect(deployed.status).toBe(200);
+    const key = gw.emulator.config.subscriptions[0]!.primaryKey;
+    const run = async () => {
+      const res = await fetch(chatUrl(gw.url, 'gpt-4o-mini'), { method: 'POST', headers: { 'api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ messages: LAB_MESSAGES }) });
+      await res.arrayBuffer();
+      return { status: res.status, reason: res.statusText, region: res.headers.get('x-ms-region') };
+    };
+    const runs = [];
+    for (let i = 0; i < 26; i++) runs.push(await run());
+    expect(runs.slice(0, 6).map((r) => r.region)).toEqual(Array(6).fill('East US'));
+    const second = runs.slice(6, 18);
+    expect(second.every((r) => r.status === 200)).toBe(true);
+    expect(second.filter((r) => r.region === 'Sweden Central')).toHaveLength(6);
+    expect(second.filter((r) => r.region === 'West US')).toHaveLength(6);
+    expect(runs.slice(18, 24).map((r) => [r.status, r.region])).toEqual(Array(6).fill([200, 'UK South']));
+    expect(runs.slice(24).map((r) => [r.status, r.reason])).toEqual([
+      [503, 'Service Unavailable'],
+      [503, 'Service Unavailable'],
+    ]);
+    // The mock's Retry-After is at most the 60 s request window: every breaker has closed after it.
+    gw.clock.advance('60s');
+    expect(await run()).toEqual({ status: 200, reason: 'OK', region: 'East US' });
+  });
+});
