@@ -276,11 +276,11 @@ export function readDeploymentInputs(cwd, template, parameterArgs) {
     const entries = 'parameters' in parsed && typeof parsed.parameters === 'object' && parsed.parameters !== null ? parsed.parameters : parsed;
     parametersFile = { ...parametersFile, ...('$schema' in parsed ? { $schema: parsed.$schema } : {}), parameters: { ...parametersFile.parameters, ...entries } };
   }
-  const fromParameters = /** @type {{ value?: unknown } | undefined} */ (parametersFile.parameters.policyXml)?.value;
-  if (typeof fromParameters === 'string' && fromParameters.trim() !== '') return { parametersFile, policyXml: fromParameters, templateFile: templatePath };
   const templateText = readFileSync(templatePath, 'utf8');
   // The shared inference-api module sets a circuit breaker on every backend when the template asks for one.
   const breaker = /configureCircuitBreaker:\s*true\b/.test(templateText) ? { configureCircuitBreaker: true } : {};
+  const fromParameters = /** @type {{ value?: unknown } | undefined} */ (parametersFile.parameters.policyXml)?.value;
+  if (typeof fromParameters === 'string' && fromParameters.trim() !== '') return { parametersFile, policyXml: fromParameters, templateFile: templatePath, ...breaker };
   const loaded = /loadTextContent\(\s*'([^']+\.xml)'\s*\)/.exec(templateText)?.[1];
   const policyPath = resolve(dirname(templatePath), loaded ?? 'policy.xml');
   if (!existsSync(policyPath)) {
