@@ -120,8 +120,13 @@ export function extractToken(ctx: RequestContext, source: TokenSource, fallbackH
 /** A key to try: a key set from an OpenID configuration / tenant, or an inline `<key>`. */
 export type VerificationKey = { kind: 'jwks'; get: JWTVerifyGetKey } | { kind: 'key'; key: KeyObject | Uint8Array; id: string | undefined };
 
+const KEY_SETS = new WeakMap<object, VerificationKey>();
+
+/** One jose key set per JWKS object (it caches the imported keys). */
 export function keySetFrom(source: OpenIdKeySource): VerificationKey {
-  return { kind: 'jwks', get: createLocalJWKSet(source.keys) };
+  let set = KEY_SETS.get(source.keys);
+  if (!set) KEY_SETS.set(source.keys, (set = { kind: 'jwks', get: createLocalJWKSet(source.keys) }));
+  return set;
 }
 
 /** Compiles `<issuer-signing-keys><key [id] [n e]>base64</key></issuer-signing-keys>` (certificate-id is not emulated). */

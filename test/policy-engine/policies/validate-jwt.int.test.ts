@@ -66,6 +66,21 @@ describe('validate-jwt and validate-azure-ad-token', () => {
     expect(backend.received[0]!.headers['x-oid']).toBe('user-42');
   });
 
+  it("exposes APIM's Jwt members to expressions", async () => {
+    use(`<validate-jwt header-name="Authorization" output-token-variable-name="jwt"><openid-config url="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration" /></validate-jwt>
+    <set-header name="x-jwt" exists-action="override"><value>@{
+      var jwt = context.Variables.GetValueOrDefault<Jwt>("jwt");
+      return string.Join("|", jwt.Subject, jwt.Issuer, jwt.Audiences.First(), jwt.Algorithm, jwt.ExpirationTime.Value.ToString("o"),
+        jwt.Claims["roles"].Contains("Admin").ToString(), jwt.Claims.GetValueOrDefault("roles", ""), jwt.Claims.ContainsKey("email").ToString());
+    }</value></set-header>`);
+    const res = await call(await mintTestToken(gw, { subject: 'sub-1', audience: 'aud-1', roles: ['Reader', 'Admin'], expiresInSeconds: 120 }));
+    expect(res.status).toBe(200);
+    const exp = new Date(gw.clock.now() + 120_000).toISOString().replace('Z', '0000Z'); // .NET "o": 7 fraction digits
+    expect(backend.received[0]!.headers['x-jwt']).toBe(
+      `sub-1|https://login.microsoftonline.com/${gw.emulator.identity.tenantId}/v2.0|aud-1|RS256|${exp}|True|Reader,Admin|False`,
+    );
+  });
+
   it('maps login.microsoftonline.com/common to the emulator (the MCP labs’ policy) and never fetches it', async () => {
     use(mcpPolicy('https://login.microsoftonline.com/common/.well-known/openid-configuration'));
     expect((await call(await mintTestToken(gw, { audience: MCP_AUDIENCE }))).status).toBe(200);
