@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../../emulator/config/load.js';
 import { presetConfig } from '../../../emulator/config/presets.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { labPost } from '../../support/lab.js';
@@ -120,6 +121,19 @@ describe('loading real lab files with placeholders supplied (the lab Bicep\'s re
     const gw = await startEmulator({ config });
     try {
       expect((await labPost(gw.url, gw.keyFor('subscription1'))).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('examples/lint/ai-gateway-labs.yaml', () => {
+  it('is an emulator configuration too: the labs\' backends, pool and named values, and a lab policy loads against it', async () => {
+    const gw = await startEmulator({ config: loadConfigFile(new URL('../../../examples/lint/ai-gateway-labs.yaml', import.meta.url).pathname) });
+    try {
+      expect(gw.emulator.config.backends.find((b) => b.id === 'inference-backend-pool')?.type).toBe('pool');
+      expect(gw.emulator.config.namedValues.APIMGatewayURL).toBe('https://apim-emulator.azure-api.net');
+      expect((await putPolicy(gw, fixture('refused/bicep-placeholders.xml'))).status).toBe(200);
     } finally {
       await gw.close();
     }
