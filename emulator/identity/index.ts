@@ -158,12 +158,11 @@ export function createIdentity(config: IdentityConfig = {}, key: SigningKey = lo
       return {
         issuer,
         jwks_uri: `${root}/discovery${version === '2.0' ? '/v2.0' : ''}/keys`,
-        token_endpoint: `${root}/oauth2${version === '2.0' ? '/v2.0' : ''}/token`,
-        authorization_endpoint: `${root}/oauth2${version === '2.0' ? '/v2.0' : ''}/authorize`,
-        response_types_supported: ['code', 'id_token', 'token'],
+        token_endpoint: `${baseUrl}/_emulator/identity/${encodeURIComponent(t)}/oauth2${version === '2.0' ? '/v2.0' : ''}/token`,
+        grant_types_supported: ['client_credentials'],
         subject_types_supported: ['pairwise'],
         id_token_signing_alg_values_supported: ['RS256'],
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: ['client_secret_post'],
         tenant_region_scope: 'EU',
       };
     },

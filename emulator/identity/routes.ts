@@ -17,7 +17,9 @@ export interface IdentityRouterOptions {
  * Under /_emulator/identity: the OpenID configuration and JWKS documents, shaped like login.microsoftonline.com's
  * (`/.well-known/openid-configuration`, `/{tenant}/v2.0/.well-known/openid-configuration`,
  * `/{tenant}/.well-known/openid-configuration`, `…/discovery[/v2.0]/keys`), public like Entra's; and
- * `POST /tokens` (JSON MintTokenOptions → `{ access_token, token_type, expires_in }`), guarded like the control plane.
+ * `POST /tokens` (JSON MintTokenOptions → `{ access_token, token_type, expires_in }`) and Entra's client-credentials
+ * token endpoints (`POST /{tenant}/oauth2/v2.0/token` with `scope=<app>/.default`, `POST /{tenant}/oauth2/token`
+ * with `resource=<app>`; any client secret is accepted), guarded like the control plane.
  */
 export function createIdentityRouter(options: IdentityRouterOptions): Router {
   const router = Router();
@@ -32,13 +34,40 @@ export function createIdentityRouter(options: IdentityRouterOptions): Router {
   router.get('/:tenant/.well-known/openid-configuration', config('1.0'));
   router.get(['/discovery/keys', '/discovery/v2.0/keys', '/:tenant/discovery/keys', '/:tenant/discovery/v2.0/keys'], keys);
 
-  router.post('/tokens', express.json({ limit: '1mb' }), async (req, res) => {
+  const guard = (req: Request, res: Response, next: () => void) => {
     if (!options.allowRemote && !LOOPBACK.test(normalizeIp(req.socket.remoteAddress))) {
       return void res.status(403).json({ error: { code: 'Forbidden', message: 'Tokens are minted for loopback clients only (start with --control-plane-remote to change this).' } });
     }
     if (options.adminKey !== undefined && req.get('x-emulator-admin-key') !== options.adminKey) {
       return void res.status(401).json({ error: { code: 'Unauthorized', message: 'Missing or wrong x-emulator-admin-key header.' } });
     }
+    next();
+  };
+
+  const oauthToken = (version: '1.0' | '2.0') => async (req: Request, res: Response) => {
+    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    const oauthError = (error: string, description: string) => void res.status(400).json({ error, error_description: description });
+    if (form.grant_type !== 'client_credentials') return oauthError('unsupported_grant_type', "The emulator's token endpoint supports grant_type=client_credentials only.");
+    if (!form.client_id) return oauthError('invalid_request', "The request body must contain the 'client_id' parameter.");
+    const audience = version === '2.0' ? form.scope?.trim().replace(/\/\.default$/, '') : form.resource?.trim();
+    if (!audience) return oauthError('invalid_scope', version === '2.0' ? "The request body must contain a 'scope' of the form '<app id URI>/.default'." : "The request body must contain the 'resource' parameter.");
+    const expiresIn = 3599;
+    const token = await options.identity().mint(options.clock.now(), {
+      audience,
+      tenant: req.params.tenant as string,
+      version,
+      clientId: form.client_id,
+      subject: form.client_id,
+      expiresInSeconds: expiresIn,
+      claims: { name: undefined, preferred_username: undefined, idtyp: 'app' },
+    });
+    res.json({ token_type: 'Bearer', expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+  };
+  const form = express.urlencoded({ extended: false, limit: '1mb' });
+  router.post('/:tenant/oauth2/v2.0/token', guard, form, oauthToken('2.0'));
+  router.post('/:tenant/oauth2/token', guard, form, oauthToken('1.0'));
+
+  router.post('/tokens', guard, express.json({ limit: '1mb' }), async (req, res) => {
     const body = (req.body ?? {}) as MintTokenOptions;
     const problem = checkMintOptions(body);
     if (problem) return void res.status(400).json({ error: { code: 'InvalidTokenRequest', message: problem } });

@@ -56,6 +56,23 @@ describe('validate-jwt and validate-azure-ad-token', () => {
     expect(v1.issuer).toBe(`https://sts.windows.net/${gw.emulator.identity.tenantId}/`);
   });
 
+  it('issues client-credentials tokens at the token endpoint the OpenID configuration names', async () => {
+    const tenant = '0d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6';
+    const doc = (await (await fetch(`${gw.url}/_emulator/identity/${tenant}/v2.0/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+    expect(doc.token_endpoint).toBe(`${gw.url}/_emulator/identity/${tenant}/oauth2/v2.0/token`);
+    const form = (fields: Record<string, string>) => fetch(doc.token_endpoint, { method: 'POST', body: new URLSearchParams(fields) });
+    const res = await form({ grant_type: 'client_credentials', client_id: 'client-app-1', client_secret: 'anything', scope: 'api://backend-app/.default' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token_type: string; expires_in: number; access_token: string };
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3599 });
+    use(`<validate-azure-ad-token tenant-id="${tenant}"><client-application-ids><application-id>client-app-1</application-id></client-application-ids>
+      <backend-application-ids><application-id>backend-app</application-id></backend-application-ids></validate-azure-ad-token>`);
+    expect((await call(body.access_token)).status).toBe(200);
+    const refused = await form({ grant_type: 'password', client_id: 'c', scope: 'x/.default' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe('unsupported_grant_type');
+  });
+
   it('lets a minted token through openid-config at the emulator and stores the Jwt for expressions', async () => {
     use(mcpPolicy(`${gw.url}/_emulator/identity/.well-known/openid-configuration`));
     const token = await mintTestToken(gw, { audience: MCP_AUDIENCE, subject: 'user-42', claims: { email: 'dev@contoso.example' } });
