@@ -34,6 +34,9 @@ const SKIP_REASON = !CHROMIUM
     : undefined;
 if (SKIP_REASON) console.warn(`dashboard browser tests skipped: ${SKIP_REASON}`);
 
+/** Waits for the page: generous, since the suite may share two cores with the rest of the tests. */
+const poll = <T,>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
+
 async function query(gw: RunningEmulator, kql: string): Promise<Array<Record<string, unknown>>> {
   const info = (await (await fetch(`${gw.url}/_emulator/appinsights`)).json()) as { appId: string };
   const res = await fetch(`${gw.url}/v1/apps/${info.appId}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: kql }) });
@@ -47,6 +50,7 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
   let limitsGw: RunningEmulator;
   let browser: Browser;
   const consoleErrors: string[] = [];
+  const requested = new Set<string>();
   const limitStatuses: number[] = [];
 
   beforeAll(async () => {
@@ -85,20 +89,21 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     const page = await browser.newPage({ viewport: { width: 1366, height: 800 }, colorScheme: theme });
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(`${view}: ${m.text()}`));
     page.on('pageerror', (e) => consoleErrors.push(`${view}: ${e.message}`));
+    page.on('request', (r) => requested.add(r.url()));
     await page.goto(`${gw.url}/_emulator/ui/#${view}`);
     return page;
   }
 
   it('metrics explorer: Total Tokens, Sum, split by Subscription ID shows three series whose totals equal the KQL sums', async () => {
     const page = await open(metricsGw, 'metrics');
-    await expect.poll(() => page.getByLabel('Metric', { exact: true }).inputValue()).toBe('Total Tokens');
+    await poll(() => page.getByLabel('Metric', { exact: true }).inputValue()).toBe('Total Tokens');
     expect(await page.getByLabel('Metric namespace').inputValue()).toBe('openai');
     expect(await page.getByLabel('Aggregation').inputValue()).toBe('Sum');
-    await expect.poll(() => page.getByLabel('Split by').locator('option').allTextContents()).toEqual(['(no splitting)', 'API ID', 'Client IP', 'Subscription ID', 'User ID']);
+    await poll(() => page.getByLabel('Split by').locator('option').allTextContents()).toEqual(['(no splitting)', 'API ID', 'Client IP', 'Subscription ID', 'User ID']);
     await page.getByLabel('Split by').selectOption('Subscription ID');
-    await expect.poll(() => page.locator('h2', { hasText: 'by Subscription ID' }).count()).toBe(1);
+    await poll(() => page.locator('h2', { hasText: 'by Subscription ID' }).count()).toBe(1);
     const legend = page.locator('.legend li');
-    await expect.poll(() => legend.count()).toBe(3);
+    await poll(() => legend.count()).toBe(3);
     const shown = Object.fromEntries(
       await legend.evaluateAll((items) => items.map((li) => [li.getAttribute('data-series')!, Number(li.getAttribute('data-value'))] as const)),
     );
@@ -119,10 +124,10 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     const page = await open(metricsGw, 'logs');
     const editor = page.getByLabel('Query', { exact: true });
     expect((await editor.inputValue()).replace(/\s+/g, ' ')).toBe(LAB_KQL.replace(/\s+/g, ' '));
-    await expect.poll(() => page.locator('.schema details summary').count()).toBe(7);
+    await poll(() => page.locator('.schema details summary').count()).toBe(7);
     await editor.focus();
     await page.keyboard.press('Control+Enter');
-    await expect.poll(() => page.locator('.grid thead th').allTextContents()).toEqual(['timestamp', 'value', 'clientIP', 'apiId', 'apimSubscription', 'UserId']);
+    await poll(() => page.locator('.grid thead th').allTextContents()).toEqual(['timestamp', 'value', 'clientIP', 'apiId', 'apimSubscription', 'UserId']);
     const lab = await query(metricsGw, LAB_KQL);
     expect(await page.locator('.grid tbody tr').count()).toBe(lab.length);
     expect(lab.length).toBe(20);
@@ -132,7 +137,7 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     // An example with `render piechart` is drawn as a pie of the three subscriptions.
     await page.getByRole('button', { name: 'Total tokens by subscription (piechart)' }).click();
     await page.getByRole('button', { name: 'Run' }).click();
-    await expect.poll(() => page.locator('figure.rendered[data-visualization=piechart] path').count()).toBe(3);
+    await poll(() => page.locator('figure.rendered[data-visualization=piechart] path').count()).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'kql-render-piechart.png'), fullPage: true });
     await page.close();
   });
@@ -144,7 +149,7 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     await editor.fill(bad);
     await editor.press('Control+Enter');
     const panel = page.locator('#kql-error');
-    await expect.poll(() => panel.count()).toBe(1);
+    await poll(() => panel.count()).toBe(1);
     // The service reports line 3 and the 0-based position in that line; people read a 1-based column.
     const pos = bad.split('\n')[2]!.indexOf('valeu');
     expect(await panel.getAttribute('data-line')).toBe('3');
@@ -164,10 +169,10 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     expect(limitStatuses.slice(0, firstRefused).every((s) => s === 200)).toBe(true);
     const page = await open(limitsGw, 'limits');
     const summary = page.locator('p.summary');
-    await expect.poll(() => summary.getAttribute('data-refused')).toBe(String(refused));
+    await poll(() => summary.getAttribute('data-refused')).toBe(String(refused));
     expect(await summary.getAttribute('data-admitted')).toBe(String(firstRefused + limitStatuses.slice(firstRefused).filter((s) => s === 200).length));
     const counter = page.locator('.counter[data-counter-key=subscription1][data-kind=tokens-per-minute]');
-    await expect.poll(() => counter.count()).toBe(1);
+    await poll(() => counter.count()).toBe(1);
     expect(await counter.getAttribute('data-limit')).toBe('100');
     expect(Number(await counter.getAttribute('data-used'))).toBeGreaterThanOrEqual(100);
     expect(await page.locator('table.grid tbody tr td').allTextContents()).toContain('llm-token-limit');
@@ -178,12 +183,12 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
   it('requests log: status, subscription and tokens per request; the error trace of a refused one on Enter', async () => {
     const page = await open(limitsGw, 'requests');
     const rows = page.locator('.requests-grid tbody tr');
-    await expect.poll(() => rows.count()).toBe(20);
+    await poll(() => rows.count()).toBe(20);
     const refusedRow = rows.and(page.locator('[data-status="429"]')).first();
     await refusedRow.focus();
     await page.keyboard.press('Enter');
     const detail = page.locator('aside.detail');
-    await expect.poll(() => detail.locator('[data-last-error]').count()).toBe(1);
+    await poll(() => detail.locator('[data-last-error]').count()).toBe(1);
     expect(await detail.locator('[data-last-error]').textContent()).toContain('llm-token-limit');
     // The executed steps: the refused call stopped at llm-token-limit, before forward-request.
     const steps = detail.locator('ol.steps li');
@@ -203,11 +208,11 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     const before = await (await fetch(scopeUrl)).text();
     const page = await open(limitsGw, 'policies', 'dark');
     const editor = page.getByLabel('Policy XML at apis/inference-api');
-    await expect.poll(() => editor.inputValue()).toBe(before);
+    await poll(() => editor.inputValue()).toBe(before);
     await editor.fill(before.replace('tokens-per-minute="100"', 'tokens-per-minute="lots"'));
     await page.getByRole('button', { name: 'Apply' }).click();
     const diagnostic = page.locator('.diagnostics li.err').first();
-    await expect.poll(() => diagnostic.count()).toBe(1);
+    await poll(() => diagnostic.count()).toBe(1);
     const line = before.split('\n').findIndex((l) => l.includes('tokens-per-minute')) + 1;
     expect(await diagnostic.getAttribute('data-line')).toBe(String(line));
     expect(await diagnostic.textContent()).toContain('tokens-per-minute');
@@ -218,7 +223,7 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
 
     await editor.fill(before.replace('tokens-per-minute="100"', 'tokens-per-minute="500"'));
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.locator('.ok-panel').count()).toBe(1);
+    await poll(() => page.locator('.ok-panel').count()).toBe(1);
     expect(await (await fetch(scopeUrl)).text()).toContain('tokens-per-minute="500"');
     await page.close();
   });
@@ -227,7 +232,7 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     const page = await open(metricsGw, 'metrics');
     await page.locator('#tab-metrics').focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.locator('[role=tabpanel]').getAttribute('data-view')).toBe('logs');
+    await poll(() => page.locator('[role=tabpanel]').getAttribute('data-view')).toBe('logs');
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await page.screenshot({ path: join(SCREENSHOTS, 'kql-dark.png') });
@@ -235,6 +240,13 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     // Chromium logs every 4xx fetch; the only ones expected are the bad query and the bad policy sent on purpose above.
     const expected = /^(logs|policies): Failed to load resource: the server responded with a status of 400 \(Bad Request\)$/;
     expect(consoleErrors.filter((e) => !expected.test(e))).toEqual([]);
+    // Every request the pages made went to the emulator: its bundle, the public query API or the control plane.
+    const paths = [...requested].map((u) => {
+      const url = new URL(u);
+      expect([metricsGw.url, limitsGw.url]).toContain(url.origin);
+      return url.pathname.replace(/^\/v1\/apps\/[^/]+\/query$/, 'QUERY').replace(/^\/_emulator\/ui\/.*/, 'UI').replace(/^(\/_emulator\/[a-z-]+).*/, '$1');
+    });
+    expect([...new Set(paths)].sort()).toEqual(['/_emulator/appinsights', '/_emulator/clock', '/_emulator/policies', '/_emulator/requests', '/_emulator/token-limits', 'QUERY', 'UI']);
   });
 
   it('is interactive within 1 s: the metrics view has its controls and chart filled from the query API (best of 3 fresh loads)', async () => {
