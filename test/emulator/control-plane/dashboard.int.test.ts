@@ -50,6 +50,32 @@ describe('dashboard routes under /_emulator/', () => {
     expect(later.counters[0]!.used).toBe(0);
   });
 
+  it('GET /_emulator/token-limits: a token quota counter as llm-token-limit keeps it, with its period end', async () => {
+    const quotaGw = await startEmulator({
+      preset: 'token-rate-limiting',
+      startTime: '2026-01-01T10:20:00Z',
+      policies: {
+        'apis/inference-api': `<policies><inbound><base /><set-backend-service backend-id="foundry1" />
+  <llm-token-limit counter-key="@(context.Subscription.Id)" token-quota="100000" token-quota-period="Hourly" estimate-prompt-tokens="false" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`,
+      },
+    });
+    try {
+      let tokens = 0;
+      for (let i = 0; i < 3; i++) {
+        const res = await labPost(quotaGw.url, quotaGw.keyFor('subscription1'));
+        expect(res.status).toBe(200);
+        tokens += ((await res.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+      }
+      const body = (await (await fetch(`${quotaGw.url}/_emulator/token-limits`)).json()) as { counters: unknown[] };
+      expect(body.counters).toEqual([
+        { key: 'subscription1', kind: 'token-quota', used: tokens, limit: 100000, period: 'Hourly', resetsAt: Date.parse('2026-01-01T11:00:00Z') },
+      ]);
+    } finally {
+      await quotaGw.close();
+    }
+  });
+
   it('tokenLimitCounters: token buckets and quota counters against their limits', () => {
     const now = 1_000_000;
     const definitions = [{ scope: 'apis/a', policy: 'llm-token-limit', counterKey: 'k', tokensPerMinute: 600, tokenQuota: 5000, tokenQuotaPeriod: 'Daily', line: 3 }];
