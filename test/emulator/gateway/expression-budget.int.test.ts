@@ -13,24 +13,35 @@ describe('a runaway expression over real HTTP', () => {
   });
   afterAll(() => gw.close());
 
-  it('fails with 500 ExpressionValueEvaluationFailure within 100 ms of the 50 ms budget while health waits at most one budget', async () => {
-    const url = chatUrl(gw.url);
-    const started = performance.now();
-    const looping = fetch(url, { method: 'POST', headers: { 'api-key': gw.keyFor('subscription1'), 'content-type': 'application/json' }, body: JSON.stringify({ messages: LAB_MESSAGES }) }).then(async (r) => ({ status: r.status, text: await r.text(), ms: performance.now() - started }));
-    await new Promise((r) => setTimeout(r, 5));
-    const healthStart = performance.now();
-    const health = await fetch(`${gw.url}/_emulator/health`);
-    const healthMs = performance.now() - healthStart;
-    const loop = await looping;
-    console.log(`infinite loop: 500 after ${loop.ms.toFixed(1)} ms; concurrent health ${healthMs.toFixed(1)} ms`);
-    expect(loop.status).toBe(500);
-    expect(loop.ms).toBeLessThan(150);
-    expect(health.status).toBe(200);
-    // Evaluation is synchronous: a request arriving mid-evaluation waits for the rest of the 50 ms budget.
-    // Before the budget it waited the whole 10M-iteration loop (9 s).
-    expect(healthMs).toBeLessThan(50 + 50);
-    const last = gw.requests().at(-1);
-    expect(last?.lastErrorReason).toBe('ExpressionValueEvaluationFailure');
+  const post = (started: number) =>
+    fetch(chatUrl(gw.url), { method: 'POST', headers: { 'api-key': gw.keyFor('subscription1'), 'content-type': 'application/json' }, body: JSON.stringify({ messages: LAB_MESSAGES }) })
+      .then(async (r) => ({ status: r.status, text: await r.text(), ms: performance.now() - started }));
+
+  it('fails with 500 ExpressionValueEvaluationFailure within 100 ms of the 50 ms budget while a concurrent health check answers within 50 ms', async () => {
+    // Warm the path once (module JIT, body parsing, telemetry) so the trials time the budget, not a cold start.
+    expect((await post(performance.now())).status).toBe(500);
+    const loops: number[] = [];
+    const healths: number[] = [];
+    for (let trial = 0; trial < 5; trial++) {
+      const looping = post(performance.now());
+      // The health request is sent while the evaluation runs (request handling before it takes ~1 ms warm).
+      await new Promise((r) => setTimeout(r, 10));
+      const healthStart = performance.now();
+      const health = await fetch(`${gw.url}/_emulator/health`);
+      healths.push(performance.now() - healthStart);
+      const loop = await looping;
+      loops.push(loop.ms);
+      expect(loop.status).toBe(500);
+      expect(health.status).toBe(200);
+      expect(gw.requests().at(-1)?.lastErrorReason).toBe('ExpressionValueEvaluationFailure');
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`infinite loop: 500 after ${loops.map((m) => m.toFixed(1)).join(', ')} ms; concurrent health ${healths.map((m) => m.toFixed(1)).join(', ')} ms`);
+    // Evaluation is synchronous: a request arriving mid-evaluation waits for the rest of the 50 ms budget
+    // (before the budget it waited the whole 10M-iteration loop, 9 s). Medians of 5 trials: the machine is shared.
+    expect(median(loops)).toBeLessThan(50 + 100);
+    expect(median(healths)).toBeLessThanOrEqual(50);
+    expect(Math.max(...healths)).toBeLessThan(50 + 50);
     // The next request is served normally.
     const again = await fetch(`${gw.url}/_emulator/health`);
     expect(again.status).toBe(200);
