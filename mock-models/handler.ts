@@ -86,6 +86,8 @@ function pathOperation(segment: string): Operation {
   return segment === 'chat/completions' ? 'chat' : segment === 'completions' ? 'completions' : 'embeddings';
 }
 
+const V1_PATH = /\/openai\/v1(\/|$)/;
+
 /** Matches the Azure OpenAI path wherever it sits under a prefix (`/inference/openai/deployments/…`). */
 export function matchRoute(pathname: string, method = 'POST'): RouteMatch | undefined {
   for (const route of ROUTES) {
@@ -500,6 +502,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     const url = new URL(request.url);
     const match = matchRoute(url.pathname, request.method);
     if (!match) throw azureErrors.resourceNotFound();
+    // Azure OpenAI answers 404 when the dated API (everything but /openai/v1/…) is called without api-version.
+    if (!url.searchParams.has('api-version') && !V1_PATH.test(url.pathname)) throw azureErrors.resourceNotFound();
     call.operation = match.operation;
     if (request.method !== match.method) throw azureErrors.methodNotAllowed(request.method);
     if (match.operation === 'models.list') return jsonResponse(modelsList(), 200, commonHeaders(request, undefined));

@@ -134,3 +134,24 @@ describe('request ids', () => {
     }
   }, 60_000);
 });
+
+describe('api-version', () => {
+  it('a chat request without api-version is answered 404 Resource not found, as Azure OpenAI does; the v1 API needs none', async () => {
+    const { startEmulator } = await import('../../emulator/testing/start-emulator.js');
+    const gw = await startEmulator({ preset: 'token-metrics-emitting' });
+    try {
+      const res = await fetch(`${gw.url}/inference/openai/deployments/gpt-4.1-mini/chat/completions`, {
+        method: 'POST',
+        headers: { 'api-key': gw.keyFor('subscription1'), 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: '404', message: 'Resource not found' } });
+      const model = gw.emulator.mocks.get('foundry1')!;
+      const v1 = await model.handle(new Request('http://x/openai/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }) }));
+      expect(v1.status).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+});

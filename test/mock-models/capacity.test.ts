@@ -117,7 +117,7 @@ describe('capacity on the mock (Azure OpenAI throttling)', () => {
   it('charges embeddings their input tokens with the Embeddings_Create wording', async () => {
     const clock = createVirtualClock();
     const models = createMockModels({ clock, deployments: [{ name: 'e', model: 'text-embedding-3-small', capacity: 1, requestsPerMinute: 1000 }] });
-    const embed = () => models.handle(new Request('http://x/openai/deployments/e/embeddings', { method: 'POST', body: JSON.stringify({ input: 'word '.repeat(600) }) }));
+    const embed = () => models.handle(new Request('http://x/openai/deployments/e/embeddings?api-version=2024-10-21', { method: 'POST', body: JSON.stringify({ input: 'word '.repeat(600) }) }));
     expect((await embed()).status).toBe(200);
     const refused = await embed();
     expect(refused.status).toBe(429);

@@ -94,8 +94,8 @@ describe('chat completions: Azure shape', () => {
         { name: 'b', model: 'gpt-4.1-mini', region: 'East US' },
       ],
     });
-    expect((await post(models, 'http://x/openai/deployments/a/chat/completions', { messages: LAB_MESSAGES })).headers.get('x-ms-region')).toBe('Sweden Central');
-    expect((await post(models, 'http://x/openai/deployments/b/chat/completions', { messages: LAB_MESSAGES })).headers.get('x-ms-region')).toBe('East US');
+    expect((await post(models, 'http://x/openai/deployments/a/chat/completions?api-version=2024-10-21', { messages: LAB_MESSAGES })).headers.get('x-ms-region')).toBe('Sweden Central');
+    expect((await post(models, 'http://x/openai/deployments/b/chat/completions?api-version=2024-10-21', { messages: LAB_MESSAGES })).headers.get('x-ms-region')).toBe('East US');
   });
 
   it('keeps completions of 200 lab-like requests within 20–59 tokens (total 51–90)', async () => {
@@ -113,7 +113,7 @@ describe('chat completions: Azure shape', () => {
     for (const url of [
       'http://gw/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview',
       'https://foundry1-abc.cognitiveservices.azure.com/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2024-10-21',
-      'http://x/a/b/c/openai/deployments/gpt-4.1-mini/chat/completions/',
+      'http://x/a/b/c/openai/deployments/gpt-4.1-mini/chat/completions/?api-version=2024-10-21',
     ]) {
       expect((await post(models, url, { messages: LAB_MESSAGES })).status).toBe(200);
     }
@@ -133,7 +133,7 @@ describe('chat completions: Azure shape', () => {
         { name: 'pinned', model: 'gpt-4o', version: '2024-08-06' },
       ],
     });
-    const model = async (d: string) => ((await (await post(models, `http://x/openai/deployments/${d}/chat/completions`, { messages: LAB_MESSAGES })).json()) as ChatBody).model;
+    const model = async (d: string) => ((await (await post(models, `http://x/openai/deployments/${d}/chat/completions?api-version=2024-10-21`, { messages: LAB_MESSAGES })).json()) as ChatBody).model;
     expect(await model('my-4o')).toBe('gpt-4o-2024-11-20');
     expect(await model('turbo')).toBe('gpt-35-turbo');
     expect(await model('pinned')).toBe('gpt-4o-2024-08-06');
@@ -141,7 +141,7 @@ describe('chat completions: Azure shape', () => {
 
   it('counts prompt tokens with cl100k for gpt-35-turbo deployments', async () => {
     const models = createMockModels({ deployments: [{ name: 'chat', model: 'gpt-35-turbo' }] });
-    const body = (await (await post(models, 'http://x/openai/deployments/chat/chat/completions', { messages: [{ role: 'user', content: '東京 🚀 naïve' }] })).json()) as ChatBody;
+    const body = (await (await post(models, 'http://x/openai/deployments/chat/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: '東京 🚀 naïve' }] })).json()) as ChatBody;
     const { encode } = await import('gpt-tokenizer/encoding/cl100k_base');
     expect(body.usage.prompt_tokens).toBe(3 + encode('user').length + encode('東京 🚀 naïve').length + 3);
   });
@@ -172,7 +172,7 @@ describe('chat completions: determinism', () => {
 
   it('changes the text with the mock seed option', async () => {
     const run = async (seed: number) =>
-      ((await (await post(createMockModels({ seed }), 'http://x/openai/deployments/gpt-4.1-mini/chat/completions', { messages: LAB_MESSAGES })).json()) as ChatBody).choices[0]!.message.content;
+      ((await (await post(createMockModels({ seed }), 'http://x/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2024-10-21', { messages: LAB_MESSAGES })).json()) as ChatBody).choices[0]!.message.content;
     expect(await run(1)).toBe(await run(1));
     expect(await run(1)).not.toBe(await run(2));
   });
@@ -227,7 +227,7 @@ describe('chat completions: errors', () => {
   });
 
   it('answers an unknown path with 404 Resource not found', async () => {
-    const res = await post(labModels(), 'http://x/openai/deployments/gpt-4.1-mini/unknown', {});
+    const res = await post(labModels(), 'http://x/openai/deployments/gpt-4.1-mini/unknown?api-version=2024-10-21', {});
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: '404', message: 'Resource not found' } });
   });
@@ -264,7 +264,7 @@ describe('chat completions: errors', () => {
 
   it('rejects chat on an embeddings deployment with OperationNotSupported', async () => {
     const models = createMockModels({ deployments: [{ name: 'emb', model: 'text-embedding-3-small' }] });
-    const res = await post(models, 'http://x/openai/deployments/emb/chat/completions', { messages: LAB_MESSAGES });
+    const res = await post(models, 'http://x/openai/deployments/emb/chat/completions?api-version=2024-10-21', { messages: LAB_MESSAGES });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('OperationNotSupported');
   });

@@ -13,7 +13,7 @@ async function flush(): Promise<void> {
 describe('latency model', () => {
   it('is zero by default: a frozen clock does not block answers', async () => {
     const models = createMockModels({ clock: createVirtualClock(), deployments: [{ name: 'd', model: 'gpt-4.1-mini' }] });
-    const res = await models.handle(new Request('http://x/openai/deployments/d/chat/completions', { method: 'POST', body: BODY }));
+    const res = await models.handle(new Request('http://x/openai/deployments/d/chat/completions?api-version=2024-10-21', { method: 'POST', body: BODY }));
     expect(res.status).toBe(200);
   });
 
@@ -21,7 +21,7 @@ describe('latency model', () => {
     const clock = createVirtualClock();
     const models = createMockModels({ clock, latency: { ttftMs: 500, perTokenMs: 20 }, deployments: [{ name: 'd', model: 'gpt-4.1-mini' }] });
     let settled = false;
-    const pending = models.handle(new Request('http://x/openai/deployments/d/chat/completions', { method: 'POST', body: BODY })).then((r) => {
+    const pending = models.handle(new Request('http://x/openai/deployments/d/chat/completions?api-version=2024-10-21', { method: 'POST', body: BODY })).then((r) => {
       settled = true;
       return r;
     });
@@ -39,7 +39,7 @@ describe('latency model', () => {
   it('paces streamed chunks: first content after ttft, then one per perToken', async () => {
     const clock = createVirtualClock();
     const models = createMockModels({ clock, deployments: [{ name: 'd', model: 'gpt-4.1-mini', latency: { ttftMs: 300, perTokenMs: 50 } }] });
-    const res = await models.handle(new Request('http://x/openai/deployments/d/chat/completions', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }], stream: true }) }));
+    const res = await models.handle(new Request('http://x/openai/deployments/d/chat/completions?api-version=2024-10-21', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }], stream: true }) }));
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     const read = async () => decoder.decode((await reader.read()).value);

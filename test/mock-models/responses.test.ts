@@ -44,22 +44,22 @@ describe('Responses API (in-process)', () => {
   });
 
   it('stores responses: GET by id, input_items, DELETE', async () => {
-    const created = (await call('POST', '/openai/responses', { model: 'gpt-4.1-mini', instructions: 'Be brief.', input: [{ role: 'user', content: 'Hi' }] })).json;
+    const created = (await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'gpt-4.1-mini', instructions: 'Be brief.', input: [{ role: 'user', content: 'Hi' }] })).json;
     const got = await call('GET', `/openai/responses/${created.id}?api-version=2025-03-01-preview`);
     expect(got.status).toBe(200);
     expect(got.json).toEqual(created);
-    const items = await call('GET', `/openai/responses/${created.id}/input_items`);
+    const items = await call('GET', `/openai/responses/${created.id}/input_items?api-version=2024-10-21`);
     expect(items.json.object).toBe('list');
     expect(items.json.data).toHaveLength(1);
     expect(items.json.data[0]).toMatchObject({ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hi' }] });
     expect(items.json.has_more).toBe(false);
-    expect((await call('DELETE', `/openai/responses/${created.id}`)).json).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
-    expect((await call('GET', `/openai/responses/${created.id}`)).status).toBe(404);
+    expect((await call('DELETE', `/openai/responses/${created.id}?api-version=2024-10-21`)).json).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
+    expect((await call('GET', `/openai/responses/${created.id}?api-version=2024-10-21`)).status).toBe(404);
   });
 
   it('chains previous_response_id into the prompt and rejects unknown ids', async () => {
-    const first = (await call('POST', '/openai/responses', { model: 'gpt-4.1-mini', input: 'Hi' })).json;
-    const second = (await call('POST', '/openai/responses', { model: 'gpt-4.1-mini', input: 'And then?', previous_response_id: first.id })).json;
+    const first = (await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'gpt-4.1-mini', input: 'Hi' })).json;
+    const second = (await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'gpt-4.1-mini', input: 'And then?', previous_response_id: first.id })).json;
     expect(second.previous_response_id).toBe(first.id);
     expect(second.usage.input_tokens).toBe(
       countChatPromptTokens([
@@ -68,13 +68,13 @@ describe('Responses API (in-process)', () => {
         { role: 'user', content: 'And then?' },
       ]),
     );
-    const missing = await call('POST', '/openai/responses', { model: 'gpt-4.1-mini', input: 'x', previous_response_id: 'resp_nope' });
+    const missing = await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'gpt-4.1-mini', input: 'x', previous_response_id: 'resp_nope' });
     expect(missing.status).toBe(400);
     expect(missing.json.error.param).toBe('previous_response_id');
   });
 
   it('marks max_output_tokens cuts as incomplete', async () => {
-    const { json } = await call('POST', '/openai/responses', { model: 'gpt-4.1-mini', input: 'Hi', max_output_tokens: 16, seed: 3 });
+    const { json } = await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'gpt-4.1-mini', input: 'Hi', max_output_tokens: 16, seed: 3 });
     // natural lengths are 20–56 tokens, so 16 always cuts
     expect(json.status).toBe('incomplete');
     expect(json.incomplete_details).toEqual({ reason: 'max_output_tokens' });
@@ -82,12 +82,12 @@ describe('Responses API (in-process)', () => {
   });
 
   it('reports the routed model for model-router', async () => {
-    const { json } = await call('POST', '/openai/responses', { model: 'model-router', input: 'Hi' });
+    const { json } = await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'model-router', input: 'Hi' });
     expect(json.model).toMatch(/^(gpt-4\.1-mini|gpt-4\.1-nano|gpt-4\.1|gpt-5-nano)-\d{4}-\d{2}-\d{2}$/);
   });
 
   it('streams Responses events in SDK order', async () => {
-    const res = await models.handle(new Request('http://x/openai/responses', { method: 'POST', body: JSON.stringify({ model: 'gpt-4.1-mini', input: 'Hi', stream: true }) }));
+    const res = await models.handle(new Request('http://x/openai/responses?api-version=2024-10-21', { method: 'POST', body: JSON.stringify({ model: 'gpt-4.1-mini', input: 'Hi', stream: true }) }));
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = parseSse(await res.text());
     const types = events.map((e) => e.event);
@@ -105,13 +105,13 @@ describe('Responses API (in-process)', () => {
     [{ model: 'gpt-4.1', input: 5 }, 'input'],
     [{ model: 'gpt-4.1', input: [{ content: 'x' }] }, 'input[0].role'],
   ])('rejects %j with 400 naming %s', async (body, param) => {
-    const { status, json } = await call('POST', '/openai/responses', body);
+    const { status, json } = await call('POST', '/openai/responses?api-version=2024-10-21', body);
     expect(status).toBe(400);
     expect(json.error.param).toBe(param);
   });
 
   it('answers 404 DeploymentNotFound for an unknown model', async () => {
-    const { status, json } = await call('POST', '/openai/responses', { model: 'nope', input: 'x' });
+    const { status, json } = await call('POST', '/openai/responses?api-version=2024-10-21', { model: 'nope', input: 'x' });
     expect(status).toBe(404);
     expect(json.error.code).toBe('DeploymentNotFound');
   });
@@ -137,8 +137,8 @@ describe('legacy completions, models list and the v1 surface', () => {
       expect(json.data.map((m: { id: string }) => m.id).sort()).toEqual(['gpt-4.1', 'gpt-4.1-mini', 'model-router', 'text-embedding-3-small']);
       expect(json.data.find((m: { id: string }) => m.id === 'text-embedding-3-small').capabilities.embeddings).toBe(true);
     }
-    expect((await call('GET', '/openai/models/gpt-4.1')).json.id).toBe('gpt-4.1');
-    expect((await call('GET', '/openai/models/nope')).status).toBe(404);
+    expect((await call('GET', '/openai/models/gpt-4.1?api-version=2024-10-21')).json.id).toBe('gpt-4.1');
+    expect((await call('GET', '/openai/models/nope?api-version=2024-10-21')).status).toBe(404);
   });
 
   it('serves /openai/v1/embeddings with model in the body', async () => {
@@ -148,7 +148,7 @@ describe('legacy completions, models list and the v1 surface', () => {
   });
 
   it('rejects a wrong method with 405', async () => {
-    expect((await call('GET', '/openai/deployments/gpt-4.1/chat/completions')).status).toBe(405);
+    expect((await call('GET', '/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21')).status).toBe(405);
   });
 });
 

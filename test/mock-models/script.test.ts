@@ -94,7 +94,7 @@ describe('scripted responses', () => {
   it('scripts embeddings usage', async () => {
     const m = models();
     m.script('emb', [{ usage: { prompt_tokens: 1234 } }]);
-    const r = await m.handle(new Request('http://x/openai/deployments/emb/embeddings', { method: 'POST', body: JSON.stringify({ input: 'x' }) }));
+    const r = await m.handle(new Request('http://x/openai/deployments/emb/embeddings?api-version=2024-10-21', { method: 'POST', body: JSON.stringify({ input: 'x' }) }));
     expect(((await r.json()) as any).usage).toEqual({ prompt_tokens: 1234, total_tokens: 1234 });
   });
 
