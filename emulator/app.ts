@@ -25,7 +25,7 @@ import type { EmulatorConfig } from './config/schema.js';
 import { createMemoryDeploymentStore, type DeploymentStore } from './control-plane/deployments.js';
 import { createRecentRequests, type RecentRequests } from './control-plane/recent-requests.js';
 import { createControlPlaneRouter } from './control-plane/routes.js';
-import { createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
+import { checkIdentityConfig, createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
 import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
@@ -122,6 +122,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
 
   let router = createBackendRouter(config.backends, clock);
   const identityConfig = options.config.identity ?? {};
+  checkIdentityConfig(identityConfig);
   const identity = createIdentity(
     identityConfig,
     loadSigningKey({ ...(identityConfig.signingKey ? { jwk: identityConfig.signingKey } : {}), ...(options.identityKeyDir ? { dataDir: options.identityKeyDir } : {}) }),

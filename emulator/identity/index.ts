@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import type { AuthorizationCredential, IdentityService, OpenIdKeySource } from '../../policy-engine/identity/types.js';
+import { ConfigError } from '../config/load.js';
 import type { IdentityConfig } from '../config/schema.js';
 
 /**
@@ -76,7 +77,13 @@ export interface EmulatorIdentity extends IdentityService {
  * (created on first use), else one key per process (in-memory emulators and tests).
  */
 export function loadSigningKey(options: { jwk?: JWK; dataDir?: string }): SigningKey {
-  if (options.jwk) return signingKeyFrom(options.jwk);
+  if (options.jwk) {
+    try {
+      return signingKeyFrom(options.jwk);
+    } catch (error) {
+      throw new ConfigError(`identity.signingKey: ${(error as Error).message}`);
+    }
+  }
   if (options.dataDir) {
     const file = join(options.dataDir, SIGNING_KEY_FILE);
     if (existsSync(file)) return signingKeyFrom(JSON.parse(readFileSync(file, 'utf8')) as JWK);
@@ -97,7 +104,7 @@ function generateSigningKey(): SigningKey {
 }
 
 function signingKeyFrom(jwk: JWK): SigningKey {
-  if (jwk.kty !== 'RSA' || !jwk.d) throw new Error('identity.signingKey must be a private RSA JWK (kty "RSA" with "d")');
+  if (jwk.kty !== 'RSA' || !jwk.d) throw new Error('a private RSA JWK (kty "RSA" with "d") is required');
   const privateKey = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
   const pub = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
   // RFC 7638 thumbprint of the public key as the key id (stable for a given key).
@@ -105,7 +112,27 @@ function signingKeyFrom(jwk: JWK): SigningKey {
   return { kid, privateKey, publicJwk: { kty: 'RSA', n: pub.n!, e: pub.e!, kid, use: 'sig', alg: 'RS256' } };
 }
 
-export function createIdentity(config: IdentityConfig = {}, key: SigningKey = loadSigningKey({ ...(config.signingKey ? { jwk: config.signingKey } : {}) })): EmulatorIdentity {
+/** Throws ConfigError naming the first invalid field of the identity section. */
+export function checkIdentityConfig(config: IdentityConfig): void {
+  const fail = (path: string, message: string): never => {
+    throw new ConfigError(`identity.${path}: ${message}`);
+  };
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) fail('', 'must be an object');
+  const known = ['tenantId', 'defaultAudience', 'clientApplicationId', 'signingKey', 'openIdConfigurations', 'authorizations', 'wwwAuthenticateOnFailure'];
+  for (const k of Object.keys(config)) if (!known.includes(k)) fail(k, `unknown setting; expected one of ${known.join(', ')}`);
+  if (config.tenantId !== undefined && !(typeof config.tenantId === 'string' && GUID.test(config.tenantId))) fail('tenantId', 'must be a GUID');
+  for (const k of ['defaultAudience', 'clientApplicationId'] as const) if (config[k] !== undefined && typeof config[k] !== 'string') fail(k, 'must be a string');
+  for (const [url, v] of Object.entries(config.openIdConfigurations ?? {})) {
+    if (typeof v?.issuer !== 'string' || v.issuer === '') fail(`openIdConfigurations["${url}"].issuer`, 'must be the issuer (iss) its tokens carry');
+  }
+  (config.authorizations ?? []).forEach((a, i) => {
+    for (const k of ['providerId', 'authorizationId', 'accessToken'] as const) if (typeof a?.[k] !== 'string' || a[k] === '') fail(`authorizations[${i}].${k}`, 'must be a non-empty string');
+  });
+}
+
+export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): EmulatorIdentity {
+  checkIdentityConfig(config);
+  key ??= loadSigningKey({ ...(config.signingKey ? { jwk: config.signingKey } : {}) });
   const tenantId = config.tenantId ?? DEFAULT_TENANT_ID;
   const keys: JSONWebKeySet = { keys: [key.publicJwk] };
   const tenantIdOf = (tenant: string) => (GUID.test(tenant) ? tenant.toLowerCase() : tenantId);
