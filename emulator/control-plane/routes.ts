@@ -32,7 +32,9 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
     if (!options.allowRemote && !LOOPBACK.test(normalizeIp(req.socket.remoteAddress))) {
       return void fail(res, 403, 'Forbidden', 'The control plane only answers loopback clients (start with --control-plane-remote to change this).');
     }
-    if (options.adminKey !== undefined && req.get('x-emulator-admin-key') !== options.adminKey) {
+    // The dashboard's page and assets hold no data: served without the key (its own calls send the key it is given).
+    const dashboardAsset = (req.method === 'GET' || req.method === 'HEAD') && (req.path === '/ui' || req.path.startsWith('/ui/'));
+    if (options.adminKey !== undefined && !dashboardAsset && req.get('x-emulator-admin-key') !== options.adminKey) {
       return void fail(res, 401, 'Unauthorized', 'Missing or wrong x-emulator-admin-key header.');
     }
     next();

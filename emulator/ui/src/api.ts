@@ -76,14 +76,35 @@ export function records(result: QueryResult): Array<Record<string, unknown>> {
   return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])));
 }
 
+const ADMIN_KEY = 'emulator-admin-key';
+const fromUrl = new URLSearchParams(location.search).get('admin-key');
+if (fromUrl !== null) sessionStorage.setItem(ADMIN_KEY, fromUrl);
+
+/** The control plane's x-emulator-admin-key (emulator started with --admin-key): from ?admin-key= or the prompt. */
+export function setAdminKey(key: string): void {
+  sessionStorage.setItem(ADMIN_KEY, key);
+}
+
+function controlPlaneHeaders(extra: Record<string, string>): Record<string, string> {
+  const key = sessionStorage.getItem(ADMIN_KEY);
+  return key === null ? extra : { ...extra, 'x-emulator-admin-key': key };
+}
+
+/** Tells the shell to ask for the admin key. */
+function unauthorized(response: Response): void {
+  if (response.status === 401) dispatchEvent(new Event('admin-key-required'));
+}
+
 export async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const response = await fetch(path, { headers: controlPlaneHeaders({ accept: 'application/json' }) });
+  unauthorized(response);
   if (!response.ok) throw new Error(await errorText(response));
   return (await response.json()) as T;
 }
 
 export async function send(method: string, path: string, body: string, type = 'application/json'): Promise<{ ok: boolean; status: number; json: unknown }> {
-  const response = await fetch(path, { method, headers: { 'content-type': type }, body });
+  const response = await fetch(path, { method, headers: controlPlaneHeaders({ 'content-type': type }), body });
+  unauthorized(response);
   return { ok: response.ok, status: response.status, json: await response.json().catch(() => undefined) };
 }
 

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { getJson, setAdminKey } from './api.js';
 import { KqlConsole } from './kql-console.js';
 import { MetricsExplorer } from './metrics.js';
 import { PoliciesView } from './policies.js';
@@ -52,6 +52,13 @@ function App() {
     return () => clearInterval(timer);
   }, []);
 
+  const [needsKey, setNeedsKey] = useState(false);
+  useEffect(() => {
+    const ask = () => setNeedsKey(true);
+    addEventListener('admin-key-required', ask);
+    return () => removeEventListener('admin-key-required', ask);
+  }, []);
+
   const active = VIEWS.find((v) => v.id === view)!;
   const View = active.view;
   const onTabKey = (event: KeyboardEvent) => {
@@ -87,6 +94,22 @@ function App() {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </header>
+      {needsKey ? (
+        <form
+          class="admin-key"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setAdminKey(String(new FormData(e.currentTarget).get('key') ?? ''));
+            location.reload();
+          }}
+        >
+          <label for="admin-key">This emulator requires its admin key (--admin-key) for the control plane:</label>
+          <input id="admin-key" name="key" type="password" autoComplete="off" required />
+          <button type="submit" class="primary">
+            Use key
+          </button>
+        </form>
+      ) : null}
       <main>
         <div id="view" role="tabpanel" aria-labelledby={`tab-${view}`} data-view={view}>
           <View />

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator } from '../../../emulator/app.js';
+import { presetConfig } from '../../../emulator/config/presets.js';
 import { DASHBOARD_DIR, tokenLimitCounters } from '../../../emulator/control-plane/dashboard.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { labPost } from '../../support/lab.js';
@@ -121,6 +123,21 @@ describe('dashboard routes under /_emulator/', () => {
     expect((await fetch(`${gw.url}/_emulator/requests/recent?limit=0`)).status).toBe(400);
     const recent = (await (await fetch(`${gw.url}/_emulator/requests/recent`)).json()) as Array<{ requestId: string; steps: number }>;
     expect(recent.map((r) => r.requestId)).toEqual(answers.map((a) => a.requestId).reverse());
+  });
+
+  it.runIf(existsSync(join(DASHBOARD_DIR, 'index.html')))('with --admin-key: the page loads without the key, every data route still needs it', async () => {
+    const emulator = createEmulator({ config: presetConfig('token-rate-limiting'), adminKey: 'sekret' });
+    const { url } = await emulator.listen();
+    try {
+      expect((await fetch(`${url}/_emulator/ui/`)).status).toBe(200);
+      expect((await fetch(`${url}/_emulator/ui/`, { method: 'POST' })).status).toBe(401);
+      for (const path of ['/_emulator/policies', '/_emulator/token-limits', '/_emulator/requests/recent', '/_emulator/clock']) {
+        expect((await fetch(`${url}${path}`)).status, path).toBe(401);
+        expect((await fetch(`${url}${path}`, { headers: { 'x-emulator-admin-key': 'sekret' } })).status, path).toBe(200);
+      }
+    } finally {
+      await emulator.close();
+    }
   });
 
   it.runIf(existsSync(join(DASHBOARD_DIR, 'index.html')))('GET /_emulator/ui redirects to /_emulator/ui/, which serves the built page and its assets', async () => {

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { AzureOpenAI } from 'openai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEmulator } from '../../../emulator/app.js';
+import { presetConfig } from '../../../emulator/config/presets.js';
 import { DASHBOARD_DIR } from '../../../emulator/control-plane/dashboard.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { LAB_API_VERSION, LAB_KQL, LAB_MESSAGES, labPost } from '../../support/lab.js';
@@ -247,6 +249,24 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
       return url.pathname.replace(/^\/v1\/apps\/[^/]+\/query$/, 'QUERY').replace(/^\/_emulator\/ui\/.*/, 'UI').replace(/^(\/_emulator\/[a-z-]+).*/, '$1');
     });
     expect([...new Set(paths)].sort()).toEqual(['/_emulator/appinsights', '/_emulator/clock', '/_emulator/policies', '/_emulator/requests', '/_emulator/token-limits', 'QUERY', 'UI']);
+  });
+
+  it('with --admin-key: the page asks for the key once, then sends it on every control-plane call', async () => {
+    const emulator = createEmulator({ config: presetConfig('token-rate-limiting'), adminKey: 'sekret' });
+    const { url } = await emulator.listen();
+    const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
+    try {
+      await page.goto(`${url}/_emulator/ui/#limits`);
+      const prompt = page.getByLabel(/requires its admin key/);
+      await poll(() => prompt.count()).toBe(1);
+      await prompt.fill('sekret');
+      await page.getByRole('button', { name: 'Use key' }).click();
+      await poll(() => page.locator('table.grid tbody tr td').allTextContents()).toContain('llm-token-limit');
+      expect(await prompt.count()).toBe(0);
+    } finally {
+      await page.close();
+      await emulator.close();
+    }
   });
 
   it('is interactive within 1 s: the metrics view has its controls and chart filled from the query API (best of 3 fresh loads)', async () => {
