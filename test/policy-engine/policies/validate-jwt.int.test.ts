@@ -261,3 +261,25 @@ describe('validate-jwt and validate-azure-ad-token', () => {
     expect(wrongAudience.headers.get('x-reason')).toBe('TokenAudienceNotAllowed');
   });
 });
+
+describe('validate-jwt with identity.wwwAuthenticateOnFailure', () => {
+  it('adds WWW-Authenticate: Bearer error="invalid_token" to its 401s (and not to other codes)', async () => {
+    const backend = await startScriptedBackend();
+    const policy = (code: number) =>
+      apiPolicy(`<validate-jwt header-name="Authorization" failed-validation-httpcode="${code}"><openid-config url="https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration" /></validate-jwt>`);
+    const gw = await startEmulator({ config: httpBackendConfig(backend.url, policy(401), { identity: { wwwAuthenticateOnFailure: true } }) });
+    try {
+      const res = await labPost(gw.url, gw.keyFor('subscription1'));
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(await res.text()).toBe('{ "statusCode": 401, "message": "JWT not present." }');
+      gw.policies.set('apis/inference-api', policy(403));
+      const forbidden = await labPost(gw.url, gw.keyFor('subscription1'));
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.headers.get('www-authenticate')).toBeNull();
+    } finally {
+      await gw.close();
+      await backend.close();
+    }
+  });
+});
