@@ -45,8 +45,14 @@ export function TimeChart({ x, series, kind, height = 300, label, colors, binMs 
       width: Math.max(200, el.clientWidth),
       height,
       legend: { show: false },
+      // UTC, like the emulator's clock, KQL results and the requests log.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       cursor: { drag: { x: true, y: false } },
-      scales: { x: xRange ? { time: true, range: () => xRange } : { time: true } },
+      // The y axis starts at 0 (as the portal's charts do), so bars and areas are not cut.
+      scales: {
+        x: xRange ? { time: true, range: () => xRange } : { time: true },
+        y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+      },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor } },
         { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor }, size: 60 },

@@ -51,11 +51,11 @@ export function RequestsLog() {
             <caption class="sr-only">Recent gateway requests, newest first; press Enter on a row for its trace</caption>
             <thead>
               <tr>
-                <th scope="col">Time</th>
+                <th scope="col">Time (UTC)</th>
                 <th scope="col">Status</th>
                 <th scope="col">Subscription</th>
-                <th scope="col">API / operation</th>
-                <th scope="col">Tokens (prompt + completion)</th>
+                <th scope="col">Operation</th>
+                <th scope="col" title="total (prompt + completion)">Tokens</th>
                 <th scope="col">Duration</th>
                 <th scope="col">Error</th>
               </tr>
@@ -74,12 +74,10 @@ export function RequestsLog() {
                     onClick={() => setSelected(id)}
                     onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), setSelected(id))}
                   >
-                    <td>{String(r.TimeGenerated).replace('T', ' ')}</td>
+                    <td title={String(r.TimeGenerated)}>{String(r.TimeGenerated).replace(/^.*T/, '').replace(/Z$/, '')}</td>
                     <td class={`status s${Math.floor(status / 100)}xx`}>{status}</td>
                     <td>{String(r.ApimSubscriptionId)}</td>
-                    <td>
-                      {String(r.ApiId)} / {String(r.OperationId)}
-                    </td>
+                    <td title={`${String(r.ApiId)} / ${String(r.OperationId)}`}>{String(r.OperationId) || String(r.ApiId)}</td>
                     <td class="num">{r.TotalTokens === null || r.TotalTokens === undefined ? '' : `${r.TotalTokens} (${r.PromptTokens} + ${r.CompletionTokens})`}</td>
                     <td class="num">{String(r.TotalTime)} ms</td>
                     <td>{String(r.LastErrorReason ?? '')}</td>
