@@ -1,6 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { KqlError } from './kql/index.js';
+import { KqlError, renderResponse } from './kql/index.js';
 import type { AppInsightsIdentity, QueryResult, TelemetryStore } from './store.js';
 import type { TableSet } from './tables.js';
 import { parseTimespan, TimespanError, type TimespanInterval } from './timespan.js';
@@ -184,7 +184,7 @@ export function createQueryApiRouter(options: QueryApiOptions): Router {
       const rows = result.tables[0]?.rows.length ?? 0;
       out.statistics = { query: { executionTime: (performance.now() - started) / 1000, resourceUsage: { cache: {}, cpu: {}, memory: {} }, datasetStatistics: [{ tableRowCount: rows }] } };
     }
-    if (prefer.get('include-render') === 'true' && result.render) out.render = result.render;
+    if (prefer.get('include-render') === 'true' && result.render) out.render = renderResponse(result.render);
     return out;
   };
 

@@ -132,6 +132,10 @@ export interface MakeSeriesOp extends TextRange {
   to?: Expr;
   step: Expr;
   by: NamedExpr[];
+  /** `in range(start, stop, step)`: bins aligned with bin(), stop inclusive. */
+  inRange?: boolean;
+  /** `kind=nonempty`: one row of defaults when the input is empty (no by-clause). */
+  nonempty?: boolean;
 }
 
 export type Operator =

@@ -15,6 +15,7 @@ export { KqlError, KQL_DIAGNOSTICS } from './errors.js';
 export { registerKqlFunctions } from './udfs.js';
 export { encodeValue, encodeRows } from './encode.js';
 export { parseKql } from './parser.js';
+export { renderResponse } from './render.js';
 
 /** Parses, binds and lowers `query` to SQL. Throws KqlError (syntax SYN0002 / semantic SEM…). */
 export function compileKql(query: string, options: KqlCompileOptions): CompiledKql {

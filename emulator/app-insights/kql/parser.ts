@@ -532,10 +532,15 @@ function createParser(text: string) {
     const visualization = tokText();
     next();
     const properties: Record<string, unknown> = {};
-    if (isWord('with')) {
-      next();
-      expectPunct('(');
-      while (!isPunct(')')) {
+    // Legacy form without parentheses: `render barchart title='…' kind=stacked`.
+    const legacy = !isWord('with') && tok() === 'identifier' && scanner.lookAhead(() => (scanner.scan(), scanner.getToken() === 'punct' && scanner.getTokenText() === '='));
+    if (isWord('with') || legacy) {
+      if (!legacy) {
+        next();
+        expectPunct('(');
+      }
+      const atEnd = () => (legacy ? tok() === 'eof' || isPunct('|') || isPunct(';') || isPunct(')') : isPunct(')'));
+      while (!atEnd()) {
         const { name } = parseName();
         expectPunct('=');
         if (tok() === 'string' || tok() === 'int' || tok() === 'real') {
@@ -558,9 +563,9 @@ function createParser(text: string) {
         } else {
           throw error();
         }
-        if (!parseOptional(',')) break;
+        if (!parseOptional(',') && !legacy) break;
       }
-      expectPunct(')');
+      if (!legacy) expectPunct(')');
     }
     return { kind: 'render', visualization, properties, start: s, end: lastEnd };
   }
@@ -594,7 +599,11 @@ function createParser(text: string) {
   function parseMakeSeries(): MakeSeriesOp {
     const s = start();
     next();
-    parseOperatorParameters();
+    const params = parseOperatorParameters();
+    for (const [k, v] of params) {
+      if (k === 'kind' && v.value === 'nonempty') continue;
+      if (!k.startsWith('hint.')) throw semanticUnsupported(`make-series ${k}=${v.value}`, v.start, 'feature');
+    }
     const aggregates: MakeSeriesOp['aggregates'] = [];
     do {
       const item = parseNamedExpr(() => isWord('on')) as NamedExpr & { defaultValue?: Expr };
@@ -606,19 +615,33 @@ function createParser(text: string) {
       aggregates.push(item);
     } while (parseOptional(','));
     expectWord('on');
-    const on = parseExpression();
+    // Above comparison precedence, so `on t in range(…)` keeps `in` for the range clause.
+    const on = parseExpression(COMPARISON_PRECEDENCE + 1);
     const op: MakeSeriesOp = { kind: 'make-series', aggregates, on, step: on, by: [], start: s, end: lastEnd };
-    if (isWord('in')) throw semanticUnsupported("make-series 'in range(...)'", start(), 'feature');
-    if (isWord('from')) {
+    if (params.get('kind')?.value === 'nonempty') op.nonempty = true;
+    if (isWord('in')) {
       next();
+      expectWord('range');
+      expectPunct('(');
       op.from = parseExpression();
-    }
-    if (isWord('to')) {
-      next();
+      expectPunct(',');
       op.to = parseExpression();
+      expectPunct(',');
+      op.step = parseExpression();
+      expectPunct(')');
+      op.inRange = true;
+    } else {
+      if (isWord('from')) {
+        next();
+        op.from = parseExpression();
+      }
+      if (isWord('to')) {
+        next();
+        op.to = parseExpression();
+      }
+      expectWord('step');
+      op.step = parseExpression();
     }
-    expectWord('step');
-    op.step = parseExpression();
     if (isWord('by')) {
       next();
       op.by = parseNamedExprList(() => false);

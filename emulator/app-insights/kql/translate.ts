@@ -6,13 +6,14 @@
  * ordered); Kusto names live only in the binder, so no query text ever reaches the SQL as an identifier.
  */
 import type {
-  BetweenExpr, BinaryExpr, CallExpr, DatatableSource, Expr, InExpr, JoinOp, MemberExpr, MvExpandOp, NamedExpr, NameExpr,
+  BetweenExpr, BinaryExpr, CallExpr, DatatableSource, Expr, InExpr, JoinOp, MakeSeriesOp, MemberExpr, MvExpandOp, NamedExpr, NameExpr,
   Operator, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
 } from './ast.js';
 import { createKqlError } from './errors.js';
 import type { KqlDiagnosticName, KqlError } from './errors.js';
 import { AGGREGATE_FUNCTIONS, MULTI_COLUMN_AGGREGATES, SCALAR_FUNCTIONS, UNSUPPORTED_FUNCTIONS } from './functions.js';
 import type { FunctionContext } from './functions.js';
+import { RENDER_PROPERTIES, RENDER_VISUALIZATIONS } from './render.js';
 import { dynamicScalarSql, finalizeSql, INTEGER_TYPES, isNumeric, param, quoteIdent, toJsonSql, toStringSql } from './sql.js';
 import type { Bound, ParamSink } from './sql.js';
 import type { CompiledKql, KqlColumn, KqlCompileOptions, KqlTable, KqlType } from './types.js';
@@ -45,6 +46,11 @@ interface ExprContext {
 type LetBinding = { kind: 'scalar'; expr: Expr } | { kind: 'tabular'; rel: Rel };
 
 const EMPTY_SCOPE: Scope = { cols: [], ordered: false };
+/** Aggregates make-series accepts (Kusto: numeric results only). */
+const MAKE_SERIES_AGGREGATES = new Set([
+  'avg', 'avgif', 'count', 'countif', 'dcount', 'dcountif', 'max', 'maxif', 'min', 'minif', 'percentile', 'stdev', 'stdevif', 'stdevp',
+  'sum', 'sumif', 'take_any', 'variance', 'varianceif', 'variancep',
+]);
 const RANGE_ROW_LIMIT = 10_000_000;
 
 /** Kusto column names and types of each comparison-level string operator → SQL builder. */
@@ -336,6 +342,10 @@ class Translator {
       case 'mv-expand':
         return this.mvExpand(rel, op);
       case 'render':
+        if (!RENDER_VISUALIZATIONS.has(op.visualization)) this.fail('Query', op.start, [`'render' operator: unknown visualization '${op.visualization}'`]);
+        for (const name of Object.keys(op.properties)) {
+          if (!RENDER_PROPERTIES.has(name.toLowerCase())) this.fail('Query', op.start, [`'render' operator: unknown property '${name}'`]);
+        }
         if (!topLevel) return rel;
         this.render = { visualization: op.visualization, ...op.properties };
         return rel;
@@ -363,8 +373,95 @@ class Translator {
         };
       }
       case 'make-series':
-        return this.fail('OperatorNotSupported', op.start, ['make-series'], 'make-series');
+        return this.makeSeries(rel, op);
     }
+  }
+
+  /**
+   * make-series: one CTE of bounds (start, step, bin count), one of per-(keys, bin) aggregates, a
+   * recursive CTE of bin indexes, then keys × bins LEFT JOIN aggregates folded with json_group_array.
+   * `from`: bins start + k·step (bin_at); no `from`: bin(min(axis), step); no `to`: through the bin of
+   * max(axis); `in range(a, b, s)`: bin(a, s) … bin(b, s) inclusive. Groups come from the rows in range,
+   * so empty input gives no row (Kusto), unless `kind=nonempty` without a by-clause.
+   */
+  private makeSeries(rel: Rel, op: MakeSeriesOp): Rel {
+    const scope = this.scopeOf(rel);
+    const ctx = { op: 'make-series', aggregates: false };
+    const axis = this.bind(op.on, scope, ctx);
+    const temporal = axis.type === 'datetime' || axis.type === 'timespan';
+    if (!temporal && !isNumeric(axis.type)) this.fail('ArgumentType', op.on.start, ['make-series', 'on', 'a datetime, timespan or numeric column', axis.type]);
+    const step = this.bind(op.step, EMPTY_SCOPE, ctx);
+    const stepOk = temporal ? step.type === 'timespan' : isNumeric(step.type);
+    if (!stepOk) this.fail('ArgumentType', op.step.start, ['make-series', 'step', temporal ? 'a timespan' : 'a number', step.type]);
+    if (typeof step.constant?.value === 'number' && step.constant.value <= 0) this.fail('Query', op.step.start, ["'make-series' operator: step must be positive"]);
+    const bound = (e: Expr | undefined, what: string) => {
+      if (!e) return undefined;
+      const b = this.bind(e, EMPTY_SCOPE, ctx);
+      const ok = b.type === axis.type || (isNumeric(b.type) && isNumeric(axis.type));
+      if (!ok) this.fail('ArgumentType', e.start, ['make-series', what, axis.type, b.type]);
+      return b;
+    };
+    const from = bound(op.from, 'from');
+    const to = bound(op.to, 'to');
+
+    let counter = 1;
+    const keys = op.by.map((it) => {
+      if (it.names) this.fail('FeatureNotSupported', it.start, ['Tuple assignment (a, b) = …']);
+      const b = this.bind(it.expr, scope, ctx);
+      return { name: it.name ?? deriveName(it.expr) ?? `Column${counter++}`, type: b.type, sql: b.sql };
+    });
+    this.checkDuplicateNames([...op.by, ...op.aggregates.filter((a) => a.name !== undefined)], 'make-series');
+    const aggs = op.aggregates.map((it) => {
+      const e = it.expr;
+      if (e.kind !== 'call' || !MAKE_SERIES_AGGREGATES.has(e.name)) {
+        const name = e.kind === 'call' ? e.name : this.text.slice(e.start, e.end);
+        return this.fail('Query', e.start, [`'make-series' operator: '${name}' is not an aggregation function make-series accepts (${[...MAKE_SERIES_AGGREGATES].join(', ')})`]);
+      }
+      const b = this.bind(e, scope, { op: 'make-series', aggregates: true });
+      let def: Bound = { sql: '0', type: 'long', constant: { value: 0 } };
+      if (it.defaultValue) {
+        def = this.bind(it.defaultValue, EMPTY_SCOPE, ctx);
+        if (!def.constant) this.fail('ExpectedConstant', it.defaultValue.start, ['make-series default', 'value']);
+      }
+      return { name: it.name ?? deriveName(e) ?? `Column${counter++}`, value: b, def };
+    });
+    const axisName = deriveName(op.on) ?? `Column${counter++}`;
+
+    // Bounds: lo (first bin), st (step), n (bin count).
+    const integral = axis.type !== 'real' && axis.type !== 'decimal' && step.type !== 'real' && step.type !== 'decimal';
+    const binOf = (x: string) => SCALAR_FUNCTIONS['bin']!.bind([{ sql: x, type: axis.type }, step], this.fnContext('bin', op.on, EMPTY_SCOPE)).sql;
+    const ax = axis.sql;
+    const mm = this.emit(`SELECT min(${ax}) AS mn, max(${ax}) AS mx FROM ${rel.cte}`);
+    const lo = op.inRange ? binOf(from!.sql) : from ? from.sql : binOf('mn');
+    // hi: exclusive upper bound.
+    const hi = op.inRange ? `(${binOf(to!.sql)} + ${step.sql})` : to ? to.sql : `(lo + (${integral ? '(mx - lo) / st' : 'floor((mx - lo) * 1.0 / st)'} + 1) * st)`;
+    const inner = this.emit(`SELECT ${lo} AS lo, ${step.sql} AS st, mn, mx FROM ${mm}`);
+    const bounds = this.emit(
+      `SELECT lo, st, (CASE WHEN st > 0 AND ${hi} > lo THEN CAST(ceil((${hi} - lo) * 1.0 / st) AS INTEGER) ELSE 0 END) AS n FROM ${inner}`,
+    );
+    const binIndex = integral ? `((${ax} - bd.lo) / bd.st)` : `CAST(floor((${ax} - bd.lo) * 1.0 / bd.st) AS INTEGER)`;
+    const groupList = [...keys.map((k, i) => `${k.sql} AS k${i}`), `${binIndex} AS _b`, ...aggs.map((a, i) => `${a.value.sql} AS a${i}`)];
+    const grouped = this.emit(
+      `SELECT ${groupList.join(', ')} FROM ${rel.cte}, ${bounds} bd WHERE ${ax} >= bd.lo AND ${ax} < bd.lo + bd.n * bd.st GROUP BY ${[...keys.map((_, i) => `k${i}`), '_b'].join(', ')}`,
+    );
+    this.recursive = true;
+    const bins = `s${this.ctes.length + 1}`;
+    this.ctes.push(`${bins}(k) AS (SELECT 0 FROM ${bounds} WHERE n > 0 UNION ALL SELECT k + 1 FROM ${bins}, ${bounds} WHERE k + 1 < n AND k < ${RANGE_ROW_LIMIT})`);
+    const series = keys.length
+      ? this.emit(`SELECT DISTINCT ${keys.map((_, i) => `k${i}`).join(', ')} FROM ${grouped}`)
+      : this.emit(op.nonempty ? 'SELECT 1 AS k' : `SELECT 1 AS k FROM ${grouped} LIMIT 1`);
+    const on = keys.map((_, i) => `g.k${i} IS ks.k${i}`).concat('g._b = b.k').join(' AND ');
+    const element = (a: (typeof aggs)[number], i: number) =>
+      `json_group_array(json(CASE WHEN g._b IS NULL THEN ${toJsonSql(a.def)} ELSE ${toJsonSql({ sql: `g.a${i}`, type: a.value.type })} END) ORDER BY b.k)`;
+    const axisValue = `bd.lo + b.k * bd.st`;
+    const axisJson = axis.type === 'datetime' ? `json_quote(kql_datetime_json(${axisValue}))` : axis.type === 'timespan' ? `json_quote(kql_timespan_tostring(${axisValue}))` : `json_quote(${axisValue})`;
+    const items = uniqueNames([
+      ...keys.map((k, i) => ({ name: k.name, type: k.type, sql: `ks.k${i}` })),
+      ...aggs.map((a, i) => ({ name: a.name, type: 'dynamic' as KqlType, sql: element(a, i) })),
+      { name: axisName, type: 'dynamic' as KqlType, sql: `json_group_array(json(${axisJson}) ORDER BY b.k)` },
+    ]);
+    const groupBy = keys.length ? keys.map((_, i) => `ks.k${i}`).join(', ') : 'ks.k';
+    return this.emitRel(items, `${series} ks CROSS JOIN ${bins} b CROSS JOIN ${bounds} bd LEFT JOIN ${grouped} g ON ${on}`, { groupBy });
   }
 
   private namedItems(items: NamedExpr[], scope: Scope, opName: string): Array<{ name: string; type: KqlType; sql: string }> {

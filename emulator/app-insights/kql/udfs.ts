@@ -4,7 +4,7 @@
  * INTEGER affinity (integer division, exact comparisons).
  */
 import type { Database } from 'better-sqlite3';
-import { dynamicToString, formatReal, formatTimespan, parseDatetimeText, parseTimespanText } from './values.js';
+import { dynamicToString, formatDatetime as formatDatetimeJson, formatReal, formatTimespan, parseDatetimeText, parseTimespanText } from './values.js';
 
 type Scalar = number | string | bigint | null | Buffer;
 
@@ -252,6 +252,8 @@ export function registerKqlFunctions(db: Database): void {
     const d = new Date(Number(v));
     return Number.isNaN(d.getTime()) ? null : d.toISOString();
   });
+  // Datetimes inside dynamic values as Kusto serializes them (7 fractional digits).
+  db.function('kql_datetime_json', det, (v: Scalar) => (v === null ? null : formatDatetimeJson(Number(v)) || null));
   db.function('kql_timespan_tostring', det, (v: Scalar) => (v === null ? '' : formatTimespan(Number(v))));
   db.function('kql_timespan_tostring_or_null', det, (v: Scalar) => (v === null ? null : formatTimespan(Number(v))));
   db.function('kql_dynamic_tostring', det, (v: Scalar) => dynamicToString(v === null ? null : text(v)));
