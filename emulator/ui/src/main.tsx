@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { getJson, setAdminKey } from './api.js';
 import { KqlConsole } from './kql-console.js';
 import { MetricsExplorer } from './metrics.js';
@@ -41,7 +41,7 @@ function App() {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('emulator-ui-theme', theme);
   }, [theme]);
