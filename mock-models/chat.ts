@@ -3,8 +3,9 @@
  */
 import { lookupModel, reportedModelName, ROUTER_TARGETS } from './catalogue.js';
 import { azureErrors } from './errors.js';
-import { canonicalJson, createRandom } from './random.js';
+import { canonicalJson, createRandom, type Random } from './random.js';
 import { generateText } from './text-generator.js';
+import type { CompletionTokensDistribution } from './types.js';
 import {
   countChatPromptTokens,
   decodeTokens,
@@ -147,7 +148,12 @@ export interface GenerateChatOptions {
   encoding: EncodingName;
   /** Global mock seed. */
   seed: number;
-  completionTokens?: { min: number; max: number };
+  completionTokens?: CompletionTokensDistribution;
+  /**
+   * How many identical requests (without `seed`) this deployment answered before this one: each gets its own
+   * answer, as a sampling model's would, and the sequence restarts at reset(). 0 for a request with a `seed`.
+   */
+  occurrence?: number;
 }
 
 export interface ChatGeneration {
@@ -172,14 +178,15 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
     response_format: request.responseFormat,
     mock_seed: options.seed,
   });
-  const range = options.completionTokens ?? DEFAULT_COMPLETION_TOKENS;
-  const memoKey = `${key}|${request.n}|${request.maxTokens ?? ''}|${request.stop.join('\u0000')}|${encoding}|${range.min}-${range.max}|${options.version ?? ''}`;
+  const range: CompletionTokensDistribution = options.completionTokens ?? DEFAULT_COMPLETION_TOKENS;
+  const occurrence = request.seed === undefined ? (options.occurrence ?? 0) : 0;
+  const memoKey = `${key}|${request.n}|${request.maxTokens ?? ''}|${request.stop.join('\u0000')}|${encoding}|${range.min}-${range.max}~${range.mean ?? ''}~${range.sd ?? ''}|${options.version ?? ''}|${occurrence}`;
   const cached = GENERATIONS.get(memoKey);
   if (cached) return cached;
   const choices: GeneratedChoice[] = [];
   for (let index = 0; index < request.n; index++) {
-    const random = createRandom(`${key}#${index}`);
-    const target = random.int(range.min, range.max);
+    const random = createRandom(occurrence ? `${key}#${index}@${occurrence}` : `${key}#${index}`);
+    const target = completionLength(random, range);
     const prose = generateText(random, target, encoding);
     const text = structuredContent(request.responseFormat, prose) ?? prose;
     choices.push(finishChoice(index, text, request.maxTokens, request.stop, encoding));
@@ -189,6 +196,13 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
   if (GENERATIONS.size >= GENERATION_CACHE_LIMIT) GENERATIONS.delete(GENERATIONS.keys().next().value!);
   GENERATIONS.set(memoKey, generation);
   return generation;
+}
+
+/** A length drawn from the distribution: uniform, or a normal clipped to [min, max]. */
+export function completionLength(random: Random, range: CompletionTokensDistribution): number {
+  if (range.mean === undefined) return random.int(range.min, range.max);
+  const sd = range.sd ?? (range.max - range.min) / 6;
+  return Math.min(range.max, Math.max(range.min, Math.round(range.mean + sd * random.normal())));
 }
 
 /** Generation is a pure function of the request: repeated requests reuse it (bounded, oldest evicted first). */

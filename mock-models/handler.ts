@@ -24,7 +24,7 @@ import { AzureOpenAIError, azureErrors, MockConnectionError, type OperationId } 
 import { createFaultRegistry, type FaultRule } from './faults.js';
 import { locateJsonError } from './json-position.js';
 import { createLatency, type Latency } from './latency.js';
-import { createRandom, randomHex, randomToken, randomUuid } from './random.js';
+import { canonicalJson, createRandom, randomHex, randomToken, randomUuid } from './random.js';
 import { inputItemsList, parseResponsesRequest, responseObject, responseStreamEvents, type ResponseParts } from './responses.js';
 import { chatStreamEvents, sseStream, tokenDeltas, type SseEvent } from './stream.js';
 import { createCapacityWindow, DEFAULT_MAX_TOKENS_COST, type CapacityWindow } from './capacity.js';
@@ -152,8 +152,18 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     }
   }
 
+  /** Identical chat requests without a seed seen since reset, per deployment (bounded). */
+  const occurrences = new Map<string, number>();
+  function nextOccurrence(key: string): number {
+    const n = occurrences.get(key) ?? 0;
+    if (occurrences.size >= 10_000 && n === 0) occurrences.clear();
+    occurrences.set(key, n + 1);
+    return n;
+  }
+
   function restoreInitialState(): void {
     counter = 0;
+    occurrences.clear();
     calls.length = 0;
     stored.clear();
     scripts.clear();
@@ -250,6 +260,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
   function chatPlan(body: unknown, d: ResolvedDeployment): Plan {
     if (d.kind !== 'chat') throw azureErrors.operationNotSupported('chatCompletion', d.model);
     const chat = parseChatRequest(body);
+    const occurrence = d.config.variedRepeats && chat.seed === undefined ? nextOccurrence(`${d.name}\u0000${canonicalJson(body)}`) : 0;
     const promptTokens = countChatPromptTokens(chat.messages, { encoding: d.encoding, model: d.model, tools: chat.tools, functions: chat.functions });
     return {
       promptTokens,
@@ -262,6 +273,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
           encoding: d.encoding,
           seed,
           completionTokens: d.config.completionTokens ?? DEFAULT_COMPLETION_TOKENS,
+          occurrence,
         });
         const choices = step ? scriptedChoices(step, chat, d, () => generation.choices) : generation.choices;
         const completion = choices.reduce((s, c) => s + c.completionTokens, 0);

@@ -45,8 +45,16 @@ export interface DeploymentConfig {
   region?: string;
   /** Operation family; defaults from the catalogue (embeddings models) or 'chat'. */
   kind?: 'chat' | 'embeddings';
-  /** Natural completion length range in tokens (default 20–56; text may run 2 over). */
-  completionTokens?: { min: number; max: number };
+  /**
+   * Natural completion length in tokens before any max_tokens cut: uniform in [min, max] (default 20–56), or a
+   * normal distribution of `mean` and `sd` truncated to [min, max] when `mean` is given.
+   */
+  completionTokens?: CompletionTokensDistribution;
+  /**
+   * Identical requests without a `seed` get different answers, as a sampling model's would (the sequence
+   * restarts at reset()). Default false: the same request always gets the same answer.
+   */
+  variedRepeats?: boolean;
   /** Latency for this deployment (overrides the mock-wide setting). */
   latency?: LatencyOptions;
   /** Responses served first, in order (restored by `reset()`). */
@@ -101,4 +109,12 @@ export interface MockModels {
   readonly calls: ReadonlyArray<MockCall>;
   /** Capacity window and script state of a deployment. */
   state(deployment: string): DeploymentState | undefined;
+}
+
+/** How long completions are (tokens): uniform between min and max, or normal(mean, sd) clipped to them. */
+export interface CompletionTokensDistribution {
+  min: number;
+  max: number;
+  mean?: number;
+  sd?: number;
 }

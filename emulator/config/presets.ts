@@ -43,8 +43,9 @@ function labConfig(policy: string, subscriptions: Array<[string, string]>): Emul
         region: 'UK South',
         credentials: { managedIdentityResource: 'https://cognitiveservices.azure.com' },
         // Capacity 20 = 20K TPM, 120 RPM. Azure checks RPM per 10 s (20 requests); the labs' calls take about a
-        // second each on Azure, but arrive in milliseconds here, so the request window is a minute.
-        deployments: [{ name: 'gpt-4.1-mini', model: 'gpt-4.1-mini', version: '2025-04-14', capacity: 20, requestWindowMs: 60_000 }],
+        // second each on Azure, but arrive in milliseconds here, so the request window is a minute. The labs repeat
+        // one prompt; sampled at temperature 1 on Azure, it gets answers of different lengths (variedRepeats).
+        deployments: [{ name: 'gpt-4.1-mini', model: 'gpt-4.1-mini', version: '2025-04-14', capacity: 20, requestWindowMs: 60_000, variedRepeats: true }],
       },
     ],
     apis: [

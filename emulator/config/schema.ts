@@ -113,6 +113,10 @@ export interface ModelDeploymentConfig {
   /** Window over which RPM is enforced (Azure: 10 s, i.e. RPM/6 per 10 s). */
   requestWindowMs?: number;
   encoding?: 'o200k_base' | 'cl100k_base';
+  /** Completion length in tokens: uniform in [min, max] (default 20–56), or normal(mean, sd) clipped to it. */
+  completionTokens?: { min: number; max: number; mean?: number; sd?: number };
+  /** Identical requests without a seed get different answers, like a sampling model (the lab presets set it). */
+  variedRepeats?: boolean;
   /** Responses served first, in order (restored by reset): { content?, usage?, status?, headers?, body? }. */
   script?: Array<{ content?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; headers?: Record<string, string>; body?: unknown }>;
 }

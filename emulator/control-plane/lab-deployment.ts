@@ -141,8 +141,10 @@ export function labDeploymentConfig(params: LabParameters, policyXml: string, su
         model: m.name,
         ...(m.version === undefined ? {} : { version: m.version }),
         ...(m.capacity === undefined ? {} : { capacity: m.capacity }),
-        // As in the lab presets (config/presets.ts): calls arrive in milliseconds here, so RPM is checked per minute.
+        // As in the lab presets (config/presets.ts): calls arrive in milliseconds here, so RPM is checked per minute,
+        // and the labs' repeated prompt gets answers of different lengths.
         requestWindowMs: 60_000,
+        variedRepeats: true,
       })),
   }));
   if (pooled) {
