@@ -82,7 +82,7 @@ describe('compilePolicyDocument', () => {
   });
 
   it('--loose skips unknown policies with a warning', () => {
-    const doc = compile(inbound('<ip-filter action="allow"><address>10.0.0.1</address></ip-filter>'), { strict: false });
+    const doc = compile(inbound('<proxy url="http://proxy.example:8080" />'), { strict: false });
     expect(doc.diagnostics.map((d) => [d.code, d.severity])).toEqual([['POL3002', 'warning']]);
     expect(doc.sections.inbound).toHaveLength(1); // just <base/>
   });
