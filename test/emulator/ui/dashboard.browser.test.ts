@@ -148,6 +148,14 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     await page.getByRole('button', { name: 'Run' }).click();
     await poll(() => page.locator('figure.rendered[data-visualization=piechart] path').count()).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'kql-render-piechart.png'), fullPage: true });
+
+    // render timechart: one line per subscription over the binned timestamps; render columnchart: one column per row.
+    await page.getByRole('button', { name: 'Tokens over time by subscription (timechart)' }).click();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await poll(() => page.locator('figure.rendered[data-visualization=timechart] .chart').getAttribute('data-series')).toBe('subscription1|subscription2|subscription3');
+    await page.getByRole('button', { name: 'Requests by result code (columnchart)' }).click();
+    await page.getByRole('button', { name: 'Run' }).click();
+    await poll(() => page.locator('figure.rendered[data-visualization=columnchart] rect').count()).toBe(1); // every call answered 200
     await page.close();
   });
 
@@ -186,13 +194,18 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     expect(Number(await counter.getAttribute('data-used'))).toBeGreaterThanOrEqual(100);
     expect(await page.locator('table.grid tbody tr td').allTextContents()).toContain('llm-token-limit');
     await page.screenshot({ path: join(SCREENSHOTS, 'token-limits.png'), fullPage: true });
+    // Live: one more refused call shows up without reloading the page (it polls every 2 s).
+    limitStatuses.push((await labPost(limitsGw.url, limitsGw.keyFor('subscription1'))).status);
+    expect(limitStatuses.at(-1)).toBe(429);
+    await limitsGw.emulator.settled();
+    await poll(() => summary.getAttribute('data-refused')).toBe(String(refused + 1));
     await page.close();
   });
 
   it('requests log: status, subscription and tokens per request; the error trace of a refused one on Enter', async () => {
     const page = await open(limitsGw, 'requests');
     const rows = page.locator('.requests-grid tbody tr');
-    await poll(() => rows.count()).toBe(20);
+    await poll(() => rows.count()).toBe(limitStatuses.length);
     const refusedRow = rows.and(page.locator('[data-status="429"]')).first();
     await refusedRow.focus();
     await page.keyboard.press('Enter');
@@ -242,6 +255,21 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     await page.locator('#tab-metrics').focus();
     await page.keyboard.press('ArrowRight');
     await poll(() => page.locator('[role=tabpanel]').getAttribute('data-view')).toBe('logs');
+    // Every control on every view has an accessible name.
+    for (const view of ['metrics', 'logs', 'limits', 'requests', 'policies']) {
+      await page.locator(`#tab-${view}`).click();
+      await poll(() => page.locator('[role=tabpanel]').getAttribute('data-view')).toBe(view);
+      await page.waitForLoadState('networkidle');
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll('select, input, textarea, button')]
+          .filter((el) => {
+            const labelled = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+            return !labelled && !(el.tagName === 'BUTTON' && el.textContent?.trim());
+          })
+          .map((el) => el.outerHTML.slice(0, 80)),
+      );
+      expect(unnamed, view).toEqual([]);
+    }
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
     await poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(22, 25, 29)');
