@@ -1,5 +1,4 @@
 import type { JSONWebKeySet } from 'jose';
-import { CsDateTime } from '../expressions/runtime/datetime.js';
 import { StringDictionary } from '../expressions/runtime/host.js';
 import { TYPE_NAME } from '../expressions/runtime/protocol.js';
 
@@ -31,49 +30,8 @@ export interface AuthorizationCredential {
   claims?: Record<string, string>;
 }
 
-/** APIM's `Jwt` as policy expressions see it (`(Jwt)context.Variables["jwt"]`). */
-export class JwtToken {
-  readonly [TYPE_NAME] = 'Jwt';
-  readonly Claims: StringDictionary;
-  constructor(
-    private readonly header: Record<string, unknown>,
-    private readonly payload: Record<string, unknown>,
-    /** The compact token text. */
-    readonly raw: string,
-  ) {
-    this.Claims = new StringDictionary(
-      Object.entries(payload).map(([k, v]) => [k, Array.isArray(v) ? v.map(claimText) : [claimText(v)]] as [string, string[]]),
-    );
-  }
-  get Algorithm(): string {
-    return String(this.header.alg ?? '');
-  }
-  get Type(): string {
-    return String(this.header.typ ?? '');
-  }
-  get Id(): string | null {
-    return typeof this.payload.jti === 'string' ? this.payload.jti : null;
-  }
-  get Issuer(): string | null {
-    return typeof this.payload.iss === 'string' ? this.payload.iss : null;
-  }
-  get Subject(): string | null {
-    return typeof this.payload.sub === 'string' ? this.payload.sub : null;
-  }
-  get Audiences(): string[] {
-    const aud = this.payload.aud;
-    return aud === undefined ? [] : Array.isArray(aud) ? aud.map(String) : [String(aud)];
-  }
-  get ExpirationTime(): CsDateTime | null {
-    return secondsToDate(this.payload.exp);
-  }
-  get NotBefore(): CsDateTime | null {
-    return secondsToDate(this.payload.nbf);
-  }
-  get IssuedAt(): CsDateTime | null {
-    return secondsToDate(this.payload.iat);
-  }
-}
+/** APIM's `Jwt` (validate-jwt's output-token-variable-name, `AsJwt()`): one class, in the expression runtime. */
+export { Jwt as JwtToken } from '../expressions/runtime/apim-extensions.js';
 
 /** APIM's `Authorization` (get-authorization-context): `AccessToken` and `Claims`. */
 export class AuthorizationObject {
@@ -82,12 +40,4 @@ export class AuthorizationObject {
   constructor(readonly AccessToken: string, claims: Record<string, string> = {}) {
     this.Claims = new StringDictionary(claims);
   }
-}
-
-function claimText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-function secondsToDate(v: unknown): CsDateTime | null {
-  return typeof v === 'number' && Number.isFinite(v) ? new CsDateTime(v * 1000) : null;
 }

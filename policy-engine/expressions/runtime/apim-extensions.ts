@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { CsDateTime } from './datetime.js';
 import { clrErrors } from './errors.js';
+import { StringDictionary } from './host.js';
 import { OutRef, TYPE_NAME } from './protocol.js';
 
 /**
@@ -8,31 +9,39 @@ import { OutRef, TYPE_NAME } from './protocol.js';
  * `AsJwt` / `TryParseJwt` and `AsBasic` / `TryParseBasic` on strings, `Encrypt` / `Decrypt` on byte arrays.
  */
 
-/** `Jwt`: the decoded (not validated) token, as APIM's expression model exposes it. */
+/**
+ * APIM's `Jwt` as policy expressions see it: from `AsJwt()` (decoded, not validated) or from a validate-jwt
+ * `output-token-variable-name`. `Claims.GetValueOrDefault(name, default)` joins a claim's values with commas.
+ */
 export class Jwt {
   readonly [TYPE_NAME] = 'Jwt';
+  readonly Claims: StringDictionary;
   constructor(
     private readonly header: Record<string, unknown>,
     private readonly payload: Record<string, unknown>,
-  ) {}
+    /** The compact token text. */
+    readonly raw: string,
+  ) {
+    this.Claims = new StringDictionary(Object.entries(payload).map(([k, v]) => [k, Array.isArray(v) ? v.map(claimText) : [claimText(v)]] as [string, string[]]));
+  }
   get Algorithm(): string {
-    return stringOf(this.header.alg);
+    return String(this.header.alg ?? '');
   }
   get Type(): string {
-    return stringOf(this.header.typ);
+    return String(this.header.typ ?? '');
   }
-  get Id(): string {
-    return stringOf(this.payload.jti);
+  get Id(): string | null {
+    return typeof this.payload.jti === 'string' ? this.payload.jti : null;
   }
-  get Issuer(): string {
-    return stringOf(this.payload.iss);
+  get Issuer(): string | null {
+    return typeof this.payload.iss === 'string' ? this.payload.iss : null;
   }
-  get Subject(): string {
-    return stringOf(this.payload.sub);
+  get Subject(): string | null {
+    return typeof this.payload.sub === 'string' ? this.payload.sub : null;
   }
   get Audiences(): string[] {
     const aud = this.payload.aud;
-    return aud === undefined || aud === null ? [] : Array.isArray(aud) ? aud.map(stringOf) : [stringOf(aud)];
+    return aud === undefined || aud === null ? [] : Array.isArray(aud) ? aud.map(String) : [String(aud)];
   }
   get ExpirationTime(): CsDateTime | null {
     return epoch(this.payload.exp);
@@ -42,39 +51,6 @@ export class Jwt {
   }
   get IssuedAt(): CsDateTime | null {
     return epoch(this.payload.iat);
-  }
-  /** `IReadOnlyDictionary<string, string[]>`; `GetValueOrDefault(name, default)` joins the values with commas. */
-  get Claims(): JwtClaims {
-    return new JwtClaims(this.payload);
-  }
-}
-
-export class JwtClaims {
-  readonly [TYPE_NAME] = 'System.Collections.Generic.IReadOnlyDictionary`2';
-  private readonly map = new Map<string, string[]>();
-  constructor(payload: Record<string, unknown>) {
-    for (const [k, v] of Object.entries(payload)) this.map.set(k, Array.isArray(v) ? v.map(stringOf) : [stringOf(v)]);
-  }
-  get Count(): number {
-    return this.map.size;
-  }
-  get Keys(): string[] {
-    return [...this.map.keys()];
-  }
-  ContainsKey(key: unknown): boolean {
-    return this.map.has(String(key));
-  }
-  GetValueOrDefault(key: unknown, defaultValue: unknown = null): unknown {
-    const values = this.map.get(String(key));
-    return values ? values.join(',') : defaultValue;
-  }
-  TryGetValue(key: unknown, out: OutRef): boolean {
-    const values = this.map.get(String(key));
-    out.value = values ?? null;
-    return values !== undefined;
-  }
-  [Symbol.iterator](): IterableIterator<[string, string[]]> {
-    return this.map.entries();
   }
 }
 
@@ -87,13 +63,12 @@ export class BasicAuthCredentials {
   ) {}
 }
 
-function stringOf(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+function claimText(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function epoch(v: unknown): CsDateTime | null {
-  return typeof v === 'number' && Number.isFinite(v) ? CsDateTime.fromDate(new Date(v * 1000)) : null;
+  return typeof v === 'number' && Number.isFinite(v) ? new CsDateTime(v * 1000) : null;
 }
 
 function base64UrlJson(part: string): Record<string, unknown> | undefined {
@@ -113,7 +88,7 @@ export function asJwt(input: string): Jwt | null {
   if (parts.length !== 3 && parts.length !== 5) return null;
   const header = base64UrlJson(parts[0]!);
   const payload = parts.length === 3 ? base64UrlJson(parts[1]!) : undefined;
-  return header && payload ? new Jwt(header, payload) : null;
+  return header && payload ? new Jwt(header, payload, token) : null;
 }
 
 /** `Basic base64(user:password)` (the scheme may be omitted); null when malformed. */
