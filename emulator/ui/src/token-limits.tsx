@@ -21,6 +21,13 @@ export function timelineQuery(bin: string): string {
 | order by timestamp asc`;
 }
 
+/** The rate-limiting lab's plot: every request in order, its tokens, and whether it was refused. */
+export const PER_REQUEST_QUERY = `requests
+| join kind=leftouter (ApiManagementGatewayLlmLog | project CorrelationId, TotalTokens) on $left.id == $right.CorrelationId
+| project timestamp, resultCode, TotalTokens
+| order by timestamp asc
+| take 500`;
+
 export const FIRST_REFUSAL_QUERY = `requests
 | where toint(resultCode) in (429, 403)
 | summarize refused = count(), first = min(timestamp), last = max(timestamp)`;
@@ -32,12 +39,13 @@ export function TokenLimits() {
   const limits = useAsync(() => getJson<TokenLimitsResponse>('/_emulator/token-limits'), [], live ? 2_000 : undefined);
   const timeline = useAsync(
     async () => {
-      const [series, first, total] = await Promise.all([
+      const [series, first, total, perRequest] = await Promise.all([
         runQuery(timelineQuery(bin), range),
         runQuery(FIRST_REFUSAL_QUERY, range),
         runQuery('requests\n| summarize requests = count()', range),
+        runQuery(PER_REQUEST_QUERY, range),
       ]);
-      return { rows: records(series), first: records(first)[0], total: Number(records(total)[0]?.requests ?? 0) };
+      return { rows: records(series), first: records(first)[0], total: Number(records(total)[0]?.requests ?? 0), perRequest: records(perRequest) };
     },
     [range, bin],
     live ? 2_000 : undefined,
@@ -120,6 +128,9 @@ export function TokenLimits() {
         ]}
       />
 
+      <h2>Tokens per request</h2>
+      <PerRequestChart rows={timeline.value?.perRequest ?? []} />
+
       <h2>Token-limit policies in force</h2>
       <table class="grid compact">
         <thead>
@@ -151,8 +162,36 @@ export function TokenLimits() {
       </table>
       <details class="query-shown">
         <summary>Queries</summary>
-        <pre>{`${timelineQuery(bin)}\n\n${FIRST_REFUSAL_QUERY}`}</pre>
+        <pre>{`${timelineQuery(bin)}\n\n${FIRST_REFUSAL_QUERY}\n\n${PER_REQUEST_QUERY}`}</pre>
       </details>
     </section>
+  );
+}
+
+/** One bar per request in arrival order: admitted ones as tall as their tokens, refused ones as a red mark. */
+function PerRequestChart({ rows }: { rows: Array<Record<string, unknown>> }) {
+  if (rows.length === 0) return <p class="empty">No request in this time range.</p>;
+  const tokens = rows.map((r) => Number(r.TotalTokens ?? 0) || 0);
+  const max = Math.max(1, ...tokens);
+  const width = 100 / rows.length;
+  const refusedAt = rows.findIndex((r) => [429, 403].includes(Number(r.resultCode)));
+  return (
+    <figure class="per-request">
+      <svg viewBox="0 0 100 50" preserveAspectRatio="none" role="img" aria-label={`Tokens per request; ${refusedAt < 0 ? 'none refused' : `refusals start at request ${refusedAt + 1}`}`}>
+        {rows.map((r, i) => {
+          const status = Number(r.resultCode);
+          const refused = status === 429 || status === 403;
+          const h = refused ? 4 : (tokens[i]! / max) * 46;
+          return (
+            <rect key={i} class={refused ? 'refused' : 'admitted'} data-status={status} x={i * width + width * 0.1} y={50 - h} width={width * 0.8} height={h} fill={refused ? REFUSED : ADMITTED}>
+              <title>{`#${i + 1} ${String(r.timestamp)} · ${status}${refused ? '' : ` · ${tokens[i]} tokens`}`}</title>
+            </rect>
+          );
+        })}
+      </svg>
+      <figcaption>
+        {rows.length} requests in order{refusedAt >= 0 ? `; the first refusal is request ${refusedAt + 1}` : ''} (green: tokens of an admitted call; red: refused)
+      </figcaption>
+    </figure>
   );
 }

@@ -193,6 +193,11 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     expect(await counter.getAttribute('data-limit')).toBe('100');
     expect(Number(await counter.getAttribute('data-used'))).toBeGreaterThanOrEqual(100);
     expect(await page.locator('table.grid tbody tr td').allTextContents()).toContain('llm-token-limit');
+    // The lab's plot: one bar per request in order, the refused ones red from the first 429 on.
+    const bars = page.locator('figure.per-request rect');
+    await poll(() => bars.count()).toBe(limitStatuses.length);
+    expect(await bars.evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-status'))))).toEqual(limitStatuses);
+    expect(await page.locator('figure.per-request figcaption').textContent()).toContain(`the first refusal is request ${firstRefused + 1}`);
     await page.screenshot({ path: join(SCREENSHOTS, 'token-limits.png'), fullPage: true });
     // Live: one more refused call shows up without reloading the page (it polls every 2 s).
     limitStatuses.push((await labPost(limitsGw.url, limitsGw.keyFor('subscription1'))).status);
