@@ -138,9 +138,25 @@ export interface MakeSeriesOp extends TextRange {
   nonempty?: boolean;
 }
 
+export type ParseElement =
+  | { kind: 'text'; value: string; start: number }
+  | { kind: 'star'; start: number }
+  | { kind: 'column'; name: string; type?: KqlType; start: number };
+export interface ParseOp extends TextRange {
+  kind: 'parse';
+  /** parse-where: rows that do not match are dropped. */
+  where: boolean;
+  parseKind: 'simple' | 'regex' | 'relaxed';
+  flags?: string;
+  expr: Expr;
+  elements: ParseElement[];
+}
+/** `evaluate plugin(args)`; only bag_unpack runs. */
+export interface EvaluateOp extends TextRange { kind: 'evaluate'; plugin: string; pluginStart: number; args: Expr[] }
+
 export type Operator =
   | WhereOp | ProjectOp | ExtendOp | ProjectAwayOp | ProjectReorderOp | ProjectRenameOp | SummarizeOp | SortOp | TakeOp | TopOp
-  | CountOp | DistinctOp | JoinOp | MvExpandOp | RenderOp | UnionOp | AsOp | SerializeOp | GetSchemaOp | MakeSeriesOp;
+  | CountOp | DistinctOp | JoinOp | MvExpandOp | RenderOp | UnionOp | AsOp | SerializeOp | GetSchemaOp | MakeSeriesOp | ParseOp | EvaluateOp;
 
 export interface PrintSource extends TextRange { kind: 'print'; items: NamedExpr[] }
 export interface DatatableSource extends TextRange { kind: 'datatable'; columns: Array<{ name: string; type: KqlType }>; values: Expr[] }

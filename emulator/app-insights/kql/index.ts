@@ -34,7 +34,15 @@ export function executeKql(
   query: string,
   options: KqlCompileOptions,
 ): { columns: KqlColumn[]; rows: unknown[][]; render?: Record<string, unknown> } {
-  const compiled = compileKql(query, options);
+  const probe = (sql: string, params: unknown[]) => {
+    try {
+      return db.prepare(sql).raw(true).all(...params) as unknown[][];
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new KqlError({ kind: 'semantic', code: 'SEM0150', message: `Query execution failed: ${message}`, line: 1, pos: 0, offset: 0 });
+    }
+  };
+  const compiled = compileKql(query, options.probe ? options : { ...options, probe });
   let raw: unknown[][];
   try {
     raw = db.prepare(compiled.sql).raw(true).all(...compiled.params) as unknown[][];

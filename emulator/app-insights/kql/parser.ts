@@ -14,7 +14,7 @@
  * The first syntax error throws a KqlError (SYN0002) naming the token, its line and column.
  */
 import type {
-  BinaryExpr, CallExpr, DatatableSource, Expr, JoinOp, LetStatement, MakeSeriesOp, MvExpandOp, NamedExpr, NameExpr, Operator,
+  BinaryExpr, CallExpr, DatatableSource, Expr, JoinOp, LetStatement, MakeSeriesOp, MvExpandOp, NamedExpr, NameExpr, Operator, ParseElement, ParseOp,
   Pipeline, PrintSource, QueryNode, RangeSource, RenderOp, SortTerm, Source, Statement, TabularExpr, UnionOp,
 } from './ast.js';
 import { createKqlError } from './errors.js';
@@ -40,7 +40,7 @@ const COMPARISON_PRECEDENCE = 3;
 
 /** Kusto operators this emulator recognises but does not run (semantic error, never a wrong answer). */
 const UNSUPPORTED_OPERATORS = new Set([
-  'evaluate', 'parse', 'parse-where', 'parse-kv', 'mv-apply', 'lookup', 'facet', 'fork', 'sample', 'sample-distinct', 'search',
+  'parse-kv', 'mv-apply', 'lookup', 'facet', 'fork', 'sample', 'sample-distinct', 'search',
   'find', 'scan', 'invoke', 'top-nested', 'top-hitters', 'make-graph', 'graph-match', 'graph-to-table', 'graph-merge',
   'graph-shortest-paths', 'partition', 'reduce', 'consume', 'project-smart', 'externaldata', 'execute-and-cache', 'assert-schema',
 ]);
@@ -435,6 +435,27 @@ function createParser(text: string) {
         return { kind: 'getschema', start: s, end: lastEnd };
       case 'make-series':
         return parseMakeSeries();
+      case 'parse':
+      case 'parse-where':
+        return parseParse(word === 'parse-where');
+      case 'evaluate': {
+        next();
+        const params = parseOperatorParameters();
+        for (const [k, v] of params) if (!k.startsWith('hint.')) throw semanticUnsupported(`evaluate ${k}=${v.value}`, v.start, 'feature');
+        const ps = start();
+        if (tok() !== 'identifier') throw error();
+        const plugin = tokText();
+        next();
+        expectPunct('(');
+        const args: Expr[] = [];
+        while (!isPunct(')')) {
+          args.push(parseExpression());
+          if (!parseOptional(',')) break;
+        }
+        expectPunct(')');
+        if (isPunct(':')) throw semanticUnsupported(`evaluate ${plugin}(…) : (output schema)`, start(), 'feature');
+        return { kind: 'evaluate', plugin, pluginStart: ps, args, start: s, end: lastEnd };
+      }
       default:
         if (UNSUPPORTED_OPERATORS.has(word)) throw semanticUnsupported(word, s);
         throw error();
@@ -647,6 +668,50 @@ function createParser(text: string) {
       op.by = parseNamedExprList(() => false);
     }
     op.end = lastEnd;
+    return op;
+  }
+
+  function parseParse(where: boolean): ParseOp {
+    const s = start();
+    next();
+    const params = parseOperatorParameters();
+    let parseKind: ParseOp['parseKind'] = 'simple';
+    for (const [k, v] of params) {
+      if (k === 'kind' && (v.value === 'simple' || v.value === 'regex' || v.value === 'relaxed')) parseKind = v.value;
+      else if (!k.startsWith('hint.')) throw semanticUnsupported(`${where ? 'parse-where' : 'parse'} ${k}=${v.value}`, v.start, 'feature');
+    }
+    let flags: string | undefined;
+    // `flags=` is read here only: as a general operator parameter it would shadow columns named `flags`.
+    if (isWord('flags') && scanner.lookAhead(() => (scanner.scan(), scanner.getToken() === 'punct' && scanner.getTokenText() === '='))) {
+      next();
+      next();
+      if (tok() !== 'identifier' && tok() !== 'string') throw error();
+      flags = String(scanner.getTokenValue() ?? tokText());
+      next();
+    }
+    const expr = parseExpression();
+    expectWord('with');
+    const elements: ParseElement[] = [];
+    while (!(tok() === 'eof' || isPunct('|') || isPunct(';') || isPunct(')'))) {
+      const es = start();
+      if (isPunct('*')) {
+        next();
+        elements.push({ kind: 'star', start: es });
+      } else if (tok() === 'string') {
+        elements.push({ kind: 'text', value: String(scanner.getTokenValue()), start: es });
+        next();
+      } else if (isNameStart()) {
+        const { name } = parseName();
+        const el: ParseElement = { kind: 'column', name, start: es };
+        if (parseOptional(':')) el.type = parseTypeName();
+        elements.push(el);
+      } else {
+        throw error();
+      }
+    }
+    if (elements.length === 0) throw error();
+    const op: ParseOp = { kind: 'parse', where, parseKind, expr, elements, start: s, end: lastEnd };
+    if (flags !== undefined) op.flags = flags;
     return op;
   }
 

@@ -7,7 +7,7 @@
  */
 import type {
   BetweenExpr, BinaryExpr, CallExpr, DatatableSource, Expr, InExpr, JoinOp, MakeSeriesOp, MemberExpr, MvExpandOp, NamedExpr, NameExpr,
-  Operator, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
+  Operator, ParseOp, EvaluateOp, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
 } from './ast.js';
 import { createKqlError } from './errors.js';
 import type { KqlDiagnosticName, KqlError } from './errors.js';
@@ -46,6 +46,13 @@ interface ExprContext {
 type LetBinding = { kind: 'scalar'; expr: Expr } | { kind: 'tabular'; rel: Rel };
 
 const EMPTY_SCOPE: Scope = { cols: [], ordered: false };
+/** Column patterns of typed `parse` captures (others match lazily and must convert). */
+const PARSE_TYPE_PATTERNS: Partial<Record<KqlType, string>> = {
+  int: '-?\\d+', long: '-?\\d+', real: '-?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?', decimal: '-?(?:\\d+(?:\\.\\d*)?|\\.\\d+)',
+};
+const PARSE_CONVERSIONS: Partial<Record<KqlType, string>> = {
+  int: 'toint', long: 'tolong', real: 'toreal', decimal: 'todecimal', datetime: 'todatetime', timespan: 'totimespan', bool: 'tobool', guid: 'toguid',
+};
 /** Aggregates make-series accepts (Kusto: numeric results only). */
 const MAKE_SERIES_AGGREGATES = new Set([
   'avg', 'avgif', 'count', 'countif', 'dcount', 'dcountif', 'max', 'maxif', 'min', 'minif', 'percentile', 'stdev', 'stdevif', 'stdevp',
@@ -374,7 +381,141 @@ class Translator {
       }
       case 'make-series':
         return this.makeSeries(rel, op);
+      case 'parse':
+        return this.parseOp(rel, op);
+      case 'evaluate':
+        return this.evaluate(rel, op);
     }
+  }
+
+  /**
+   * parse / parse-where: the pattern becomes one JS regex (anchored at the start; `*` and string
+   * columns are `.*?`, a trailing column takes the rest; typed columns use a digit pattern for numbers),
+   * run once per row by kql_parse (captures as a JSON array). simple/regex are strict (one failed
+   * conversion → every column null / ''); relaxed converts each column alone.
+   */
+  private parseOp(rel: Rel, op: ParseOp): Rel {
+    const opName = op.where ? 'parse-where' : 'parse';
+    const scope = this.scopeOf(rel);
+    const source = toStr(this.bind(op.expr, scope, { op: opName, aggregates: false }));
+    if (op.flags !== undefined && op.parseKind !== 'regex') this.fail('Query', op.start, [`'${opName}' operator: flags= needs kind=regex`]);
+    const flags = op.flags ?? '';
+    if (/[^imsU]/.test(flags)) this.fail('Query', op.start, [`'${opName}' operator: unknown regex flag in '${flags}'`]);
+    if (flags.includes('U')) this.fail('FeatureNotSupported', op.start, [`'${opName}' flags=U (ungreedy)`]);
+    let pattern = '^';
+    const columns: Array<{ name: string; type: KqlType; start: number }> = [];
+    op.elements.forEach((el, i) => {
+      const last = i === op.elements.length - 1;
+      const prev = op.elements[i - 1];
+      if (el.kind === 'star') {
+        if (prev?.kind === 'column' && (prev.type ?? 'string') === 'string') this.fail('Query', el.start, [`'${opName}' operator: '*' cannot follow the string column '${prev.name}'`]);
+        pattern += '.*?';
+      } else if (el.kind === 'text') {
+        pattern += op.parseKind === 'regex' ? el.value.replace(/\(\?P</g, '(?<') : el.value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      } else {
+        const type = el.type ?? 'string';
+        if (type === 'dynamic') this.fail('FeatureNotSupported', el.start, [`'${opName}' into a dynamic column`]);
+        const typed = op.parseKind === 'relaxed' ? '.*?' : PARSE_TYPE_PATTERNS[type] ?? '.*?';
+        pattern += `(?<kqlp${columns.length}>${last && typed === '.*?' ? '.*' : typed})`;
+        columns.push({ name: el.name, type, start: el.start });
+      }
+    });
+    if (columns.length === 0) this.fail('Query', op.start, [`'${opName}' operator: the pattern extracts no column`]);
+    try {
+      new RegExp(pattern, `${flags}u`);
+    } catch (err) {
+      this.fail('Query', op.elements[0]!.start, [`'${opName}' operator: invalid regular expression: ${err instanceof Error ? err.message : String(err)}`]);
+    }
+    const matched = this.emitRel(
+      [...passThrough(rel), { name: '_p', type: 'dynamic', sql: `kql_parse(${source}, ${this.param(pattern)}, ${this.param(flags)})` }],
+      rel.cte,
+      keepOrder(rel),
+    );
+    const p = matched.cols[matched.cols.length - 1]!.sql;
+    const values = columns.map((c, i) => {
+      const raw: Bound = { sql: `(${p} ->> '$[${i}]')`, type: 'string' };
+      if (c.type === 'string') return raw.sql;
+      const conv = PARSE_CONVERSIONS[c.type]!;
+      return SCALAR_FUNCTIONS[conv]!.bind([raw], this.fnContext(conv, op.expr, EMPTY_SCOPE)).sql;
+    });
+    const strict = op.parseKind !== 'relaxed';
+    const ok = [`${p} IS NOT NULL`, ...(strict ? values.filter((_, i) => columns[i]!.type !== 'string').map((v) => `${v} IS NOT NULL`) : [])].join(' AND ');
+    const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
+    columns.forEach((c, i) => {
+      const sql = c.type === 'string' ? `(CASE WHEN ${ok} THEN coalesce(${values[i]}, '') ELSE '' END)` : `(CASE WHEN ${ok} THEN ${values[i]} END)`;
+      const existing = out.find((o) => o.name === c.name);
+      if (existing) Object.assign(existing, { type: c.type, sql });
+      else out.push({ name: c.name, type: c.type, sql });
+    });
+    return this.emitRel(out, matched.cte, { ...keepOrder(rel), ...(op.where ? { where: ok } : {}) });
+  }
+
+  private evaluate(rel: Rel, op: EvaluateOp): Rel {
+    if (op.plugin !== 'bag_unpack') return this.fail('OperatorNotSupported', op.pluginStart, [`evaluate ${op.plugin}`], op.plugin);
+    return this.bagUnpack(rel, op);
+  }
+
+  /**
+   * evaluate bag_unpack(col [, prefix] [, columnsConflict] [, ignoredProperties]). Its columns depend
+   * on the data, so compiling runs a first pass: the query so far, reduced to the distinct keys of
+   * `col` and the JSON types seen per key (options.probe). New columns are sorted by name; a key whose
+   * values are all strings / integers / numbers / booleans gets that type, otherwise dynamic.
+   */
+  private bagUnpack(rel: Rel, op: EvaluateOp): Rel {
+    const ctx = { op: 'bag_unpack', aggregates: false };
+    const [colArg, prefixArg, conflictArg, ignoredArg] = op.args;
+    if (!colArg || op.args.length > 4) this.fail('ArgumentCount', op.pluginStart, ['bag_unpack', '1..4'], 'bag_unpack');
+    const scope = this.scopeOf(rel);
+    const bag = this.bind(colArg, scope, ctx);
+    if (bag.type !== 'dynamic') this.fail('ArgumentType', colArg.start, ['bag_unpack', 1, 'a dynamic column', bag.type]);
+    const constantString = (e: Expr | undefined, what: string): string | undefined => {
+      if (!e) return undefined;
+      const b = this.bind(e, EMPTY_SCOPE, ctx);
+      if (b.type !== 'string' || typeof b.constant?.value !== 'string') return this.fail('ExpectedConstant', e.start, ['bag_unpack', `string ${what}`]);
+      return b.constant.value;
+    };
+    const prefix = constantString(prefixArg, 'prefix') ?? '';
+    const conflict = constantString(conflictArg, 'columnsConflict') ?? 'error';
+    if (!['error', 'replace_source', 'keep_source'].includes(conflict)) this.fail('Query', conflictArg!.start, [`bag_unpack: columnsConflict must be 'error', 'replace_source' or 'keep_source', got '${conflict}'`]);
+    let ignored: string[] = [];
+    if (ignoredArg) {
+      const b = this.bind(ignoredArg, EMPTY_SCOPE, ctx);
+      const list = b.type === 'dynamic' && typeof b.constant?.value === 'string' ? safeJson(b.constant.value) : undefined;
+      if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) return this.fail('ExpectedConstant', ignoredArg.start, ['bag_unpack', 'dynamic array of strings (ignoredProperties)']);
+      ignored = list as string[];
+    }
+    if (!this.options.probe) {
+      return this.fail('Query', op.pluginStart, ['bag_unpack: its columns depend on the data; run the query with executeKql (a database) to discover them']);
+    }
+    // First pass: keys and the JSON types of their values, over the rows reaching this operator.
+    const probe = finalizeSql(
+      `${this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(', ')} ` : ''}SELECT je.key, group_concat(DISTINCT je.type) FROM (SELECT ${bag.sql} AS b FROM ${rel.cte}) t, json_each(CASE WHEN json_type(t.b) = 'object' THEN t.b END) je GROUP BY je.key`,
+      this.sink,
+    );
+    const found = this.options.probe(probe.sql, probe.params) as Array<[string, string | null]>;
+    const keys = found.filter(([k]) => !ignored.includes(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const bagColName = colArg.kind === 'name' ? colArg.name : undefined;
+    const out = rel.cols.filter((c) => c.name !== bagColName).map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
+    const path = (key: string) => this.param(`$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    for (const [key, typesText] of keys) {
+      const types = new Set((typesText ?? '').split(',').filter((t) => t !== 'null'));
+      const value = `(${bag.sql} -> ${path(key)})`;
+      let col: { type: KqlType; sql: string };
+      if (types.size === 1 && types.has('text')) col = { type: 'string', sql: `coalesce(${bag.sql} ->> ${path(key)}, '')` };
+      else if (types.size === 1 && types.has('integer')) col = { type: 'long', sql: `(${bag.sql} ->> ${path(key)})` };
+      else if (types.size > 0 && [...types].every((t) => t === 'integer' || t === 'real')) col = { type: 'real', sql: `CAST(${bag.sql} ->> ${path(key)} AS REAL)` };
+      else if (types.size > 0 && [...types].every((t) => t === 'true' || t === 'false')) col = { type: 'bool', sql: `(${bag.sql} ->> ${path(key)})` };
+      else col = { type: 'dynamic', sql: `(CASE WHEN ${value} IS NULL OR json_type(${bag.sql}, ${path(key)}) = 'null' THEN NULL ELSE ${value} END)` };
+      const name = prefix + key;
+      const clash = out.findIndex((c) => c.name === name);
+      if (clash >= 0) {
+        if (conflict === 'error') this.fail('Query', op.pluginStart, [`bag_unpack: the property '${key}' clashes with the existing column '${name}' (columnsConflict='error')`]);
+        if (conflict === 'keep_source') continue;
+        out.splice(clash, 1);
+      }
+      out.push({ name, ...col });
+    }
+    return this.emitRel(out, rel.cte, keepOrder(rel));
   }
 
   /**

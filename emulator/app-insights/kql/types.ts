@@ -22,6 +22,11 @@ export interface KqlCompileOptions {
   nowMs: number;
   /** Half-open [startMs, endMs) filter applied to every referenced table's timeColumn. */
   timespan?: { startMs: number; endMs: number };
+  /**
+   * Runs a first-pass SQL statement while compiling (raw rows); operators whose columns depend on the
+   * data (`evaluate bag_unpack`) need it. executeKql supplies one over its database.
+   */
+  probe?: (sql: string, params: unknown[]) => unknown[][];
 }
 
 export interface CompiledKql {

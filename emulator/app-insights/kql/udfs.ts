@@ -271,6 +271,16 @@ export function registerKqlFunctions(db: Database): void {
     const v = m ? m[Number(g)] : undefined;
     return v === undefined ? '' : v;
   });
+  // parse operator: captures of the groups kqlp0, kqlp1… as a JSON array, or NULL when the row does not match.
+  db.function('kql_parse', det, (s: Scalar, p: Scalar, f: Scalar) => {
+    const re = regex(text(p), text(f));
+    const m = re ? re.exec(text(s)) : null;
+    if (!m) return null;
+    const groups = m.groups ?? {};
+    const out: Array<string | null> = [];
+    for (let i = 0; `kqlp${i}` in groups; i++) out.push(groups[`kqlp${i}`] ?? null);
+    return JSON.stringify(out);
+  });
   db.function('kql_replace_regex', det, (s: Scalar, p: Scalar, r: Scalar) => {
     const re = regex(text(p), 'g');
     return re ? text(s).replace(re, text(r).replace(/\\(\d)/g, '$$$1')) : text(s);

@@ -19,6 +19,12 @@ export function parseDatetimeText(raw: string): number | undefined {
     if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31) return undefined;
     return Number.isNaN(ms) ? undefined : ms;
   }
+  // Invariant-culture US form ("02/17/2016 08:40:01"), as the parse operator docs feed todatetime.
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?$/.exec(s);
+  if (us) {
+    const [, mo, d, y, h, mi, se, frac] = us;
+    return parseDatetimeText(`${y}-${mo}-${d}T${h ?? '00'}:${mi ?? '00'}:${se ?? '00'}${frac ? `.${frac}` : ''}Z`);
+  }
   if (/^\d{4}\d{2}\d{2}$/.test(s)) return parseDatetimeText(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}`);
   // RFC 822/1123 forms ("Sat, 8 Nov 2014 15:05:02 GMT").
   if (/[a-z]{3}/i.test(s) && /(GMT|UTC|Z|[+-]\d{4})$/i.test(s)) {

@@ -60,7 +60,7 @@ describe('App Insights / Log Analytics query API', () => {
     const e = (await semantic.json()).error.innererror;
     expect(e.code).toBe('SemanticError');
     expect(e.innererror.message).toContain("'nam'");
-    const unsupported = await post(`/v1/apps/${appId}/query`, { query: 'customMetrics | evaluate bag_unpack(customDimensions)' });
+    const unsupported = await post(`/v1/apps/${appId}/query`, { query: 'customMetrics | evaluate pivot(name)' });
     expect(unsupported.status).toBe(400);
     expect(JSON.stringify(await unsupported.json())).toContain('evaluate');
     const malformed = await post(`/v1/apps/${appId}/query`, '{"query":');

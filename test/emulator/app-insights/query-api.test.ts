@@ -134,7 +134,7 @@ describe('query API router (supertest)', () => {
     expect(column.body.error.innererror.innererror.message).toContain("'nam'");
     const table = await request(app).post(`/v1/apps/${appId}/query`).send({ query: 'NoSuchTable | count' });
     expect(table.body.error.innererror.innererror.message).toContain('NoSuchTable');
-    const op = await request(app).post(`/v1/apps/${appId}/query`).send({ query: 'customMetrics | evaluate bag_unpack(customDimensions)' });
+    const op = await request(app).post(`/v1/apps/${appId}/query`).send({ query: 'customMetrics | evaluate pivot(name)' });
     expect(op.status).toBe(400);
     expect(op.body.error.innererror.innererror.message).toContain('evaluate');
   });

@@ -52,6 +52,9 @@ const SCHEMA_QUERIES = [
   'customMetrics | make-series count(), avg(value) on timestamp step 30m',
   "customMetrics | make-series c = count() default = long(null) on timestamp in range(datetime(2026-07-24 09:00), datetime(2026-07-24 11:00), 1h) by name",
   'datatable(x:long, v:long)[1, 10, 2, 20, 5, 50] | make-series sum(v) on x from 0 to 6 step 2',
+  "ApiManagementGatewayLlmLog | parse ModelName with model '-20' released | project model, released",
+  "datatable(s:string)['a=1'] | parse kind=relaxed s with 'a=' a:long ', b=' b:datetime",
+  "datatable(s:string)['a=1'] | parse-where kind=regex flags=i s with 'A=' a:long ',\\\\s*b=' b:real",
 ];
 
 describe('result columns equal Kusto.Language', () => {
@@ -140,6 +143,107 @@ describe('make-series', () => {
   });
 });
 
+const SLICES = "print s = 'Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=27, sliceNumber=23, lockTime=02/17/2016 08:40:01, releaseTime=02/17/2016 08:40:02)'";
+const AB = "datatable(s:string)['a=1, b=2, c=3', 'a=x, b=2', 'nothing']";
+
+describe('parse / parse-where', () => {
+  it('simple: constants literal, * skips, typed captures convert, the last column takes the rest', () => {
+    const q = `${SLICES} | parse s with * 'resourceName=' resourceName ', totalSlices=' totalSlices:long * 'sliceNumber=' sliceNumber:long * 'lockTime=' lockTime ', releaseTime=' releaseTime:datetime ')' * | project-away s`;
+    const r = run(q);
+    expect(r.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['resourceName:string', 'totalSlices:long', 'sliceNumber:long', 'lockTime:string', 'releaseTime:datetime']);
+    expect(r.rows).toEqual([['PipelineScheduler', 27, 23, '02/17/2016 08:40:01', '2016-02-17T08:40:02.000Z']]);
+  });
+
+  it('unmatched rows and failed conversions give null / empty string for every column (strict)', () => {
+    expect(run(`${AB} | parse s with 'a=' a:long ', b=' b`).rows).toEqual([
+      ['a=1, b=2, c=3', 1, '2, c=3'],
+      ['a=x, b=2', null, ''],
+      ['nothing', null, ''],
+    ]);
+  });
+
+  it('relaxed: a column that does not convert is null alone', () => {
+    expect(run(`${AB} | parse kind=relaxed s with 'a=' a:long ', b=' b`).rows).toEqual([
+      ['a=1, b=2, c=3', 1, '2, c=3'],
+      ['a=x, b=2', null, '2'],
+      ['nothing', null, ''],
+    ]);
+  });
+
+  it('kind=regex with flags, and parse-where drops the rows that do not parse', () => {
+    expect(run(`${AB} | parse-where kind=regex flags=i s with 'A=' a:long ',\\\\s*B=' b:long`).rows).toEqual([['a=1, b=2, c=3', 1, 2]]);
+    expect(run(`${AB} | parse kind=regex s with '[a-z]=' first ',' *`).rows).toEqual([
+      ['a=1, b=2, c=3', '1'],
+      ['a=x, b=2', 'x'],
+      ['nothing', ''],
+    ]);
+  });
+
+  it('non-greedy columns: a telemetry column split at the first delimiter', () => {
+    expect(run("ApiManagementGatewayLlmLog | where ModelName != '' | parse ModelName with model '-20' released | project model, released | order by model asc").rows).toEqual([
+      ['gpt-4o', '24-11-20'],
+      ['gpt-4o', '24-11-20'],
+      ['gpt-4o', '24-11-20'],
+      ['gpt-4o-mini', '24-07-18'],
+    ]);
+  });
+
+  it('refuses what it cannot do exactly, with the position', () => {
+    const star = errorOf(`${AB} | parse s with a * ',' b`);
+    expect(star.message).toBe("'parse' operator: '*' cannot follow the string column 'a'");
+    expect(star.pos).toBe(`${AB} | parse s with a `.length);
+    expect(errorOf(`${AB} | parse kind=regex flags=U s with 'a=' a`).message).toBe("'parse' flags=U (ungreedy) is not supported by this emulator");
+    expect(errorOf(`${AB} | parse kind=regex s with '(' a`).message).toMatch(/^'parse' operator: invalid regular expression/);
+    expect(errorOf(`${AB} | parse s with 'a=' a:dynamic`).message).toBe("'parse' into a dynamic column is not supported by this emulator");
+  });
+});
+
+describe('evaluate bag_unpack', () => {
+  it('customDimensions → one column per key seen in the rows reaching it, sorted, source column dropped', () => {
+    const r = run("customMetrics | where name == 'Prompt Tokens' | project timestamp, customDimensions | evaluate bag_unpack(customDimensions) | order by timestamp asc");
+    expect(r.columns).toEqual([
+      { name: 'timestamp', type: 'datetime' },
+      ...['API ID', 'Client IP', 'Subscription ID', 'User ID', 'developerName', 'model', 'oid'].map((name) => ({ name, type: 'string' })),
+    ]);
+    expect(r.rows).toEqual([
+      [iso(10, 30, 40), 'inference-api', '1.2.3.5', 'subscription2', 'alex', '', 'gpt-4o', 'oid-2'],
+      [iso(10, 31, 20), 'inference-api', '1.2.3.4', 'subscription1', 'alex', 'dev1', 'gpt-4o-mini', 'oid-1'],
+    ]);
+  });
+
+  it('column types follow the values (string, long, real, bool, else dynamic); missing keys are empty', () => {
+    const r = run('datatable(d:dynamic)[dynamic({"Name":"John","Age":20,"ok":true,"w":1}), dynamic({"Name":"Dave","Age":40,"Tags":["a"],"w":2.5}), dynamic({"Name":"Jas"})] | evaluate bag_unpack(d)');
+    expect(r.columns).toEqual([
+      { name: 'Age', type: 'long' },
+      { name: 'Name', type: 'string' },
+      { name: 'Tags', type: 'dynamic' },
+      { name: 'ok', type: 'bool' },
+      { name: 'w', type: 'real' },
+    ]);
+    expect(r.rows).toEqual([
+      [20, 'John', null, true, 1],
+      [40, 'Dave', '["a"]', null, 2.5],
+      [null, 'Jas', null, null, null],
+    ]);
+  });
+
+  it('prefix, columnsConflict and ignoredProperties', () => {
+    const T = 'datatable(Name:string, d:dynamic)["x", dynamic({"Name":"y","v":1})]';
+    expect(errorOf(`${T} | evaluate bag_unpack(d)`).message).toBe("bag_unpack: the property 'Name' clashes with the existing column 'Name' (columnsConflict='error')");
+    expect(run(`${T} | evaluate bag_unpack(d, 'p_')`).rows).toEqual([['x', 'y', 1]]);
+    expect(run(`${T} | evaluate bag_unpack(d, '', 'replace_source')`).rows).toEqual([['y', 1]]);
+    expect(run(`${T} | evaluate bag_unpack(d, '', 'keep_source')`).rows).toEqual([['x', 1]]);
+    expect(run(`${T} | evaluate bag_unpack(d, 'p_', 'error', dynamic(['v']))`).columns.map((c) => c.name)).toEqual(['Name', 'p_Name']);
+  });
+
+  it('compiling alone (no database for the first pass) is refused; other plugins are refused by name', () => {
+    expect(() => compileKql('customMetrics | evaluate bag_unpack(customDimensions)', OPTIONS)).toThrow(/bag_unpack: its columns depend on the data/);
+    const pivot = errorOf('customMetrics | evaluate pivot(name)');
+    expect(pivot.message).toBe("'evaluate pivot' operator is not supported by this emulator");
+    expect(pivot.pos).toBe('customMetrics | evaluate '.length);
+  });
+});
+
 describe('render', () => {
   it('accepts the legacy form without parentheses and refuses unknown visualizations / properties', () => {
     expect(compileKql("customMetrics | render barchart title='24H Perf events' kind=stacked", OPTIONS).render).toEqual({ visualization: 'barchart', title: '24H Perf events', kind: 'stacked' });
@@ -190,7 +294,7 @@ describe('end to end through the query API (fetch)', () => {
     ]);
     // now = 11:00: bins 10:40 … 10:43.
     const axis = [t7(10, 40), t7(10, 41), t7(10, 42), t7(10, 43)];
-    const rows = sortRows(table.rows).map(([s, tokens, ts]: [string, string, string]) => [s, JSON.parse(tokens), JSON.parse(ts)]);
+    const rows = sortRows(table.rows as unknown[][]).map(([s, tokens, ts]) => [s, JSON.parse(tokens as string), JSON.parse(ts as string)]);
     expect(rows).toEqual([
       ['subscription1', [42, 0, 0, 0], axis],
       ['subscription2', [0, 0, 7, 0], axis],
