@@ -1,7 +1,5 @@
 import { definePolicy } from './define.js';
-import { ensureResponse } from './set-status.js';
-
-const encoder = new TextEncoder();
+import { targetsResponse, writeBodyText } from './shared/message-body.js';
 
 /** `<set-body>text | @(expr)</set-body>`: the request body in inbound/backend, the response body in outbound/on-error. */
 export const setBody = definePolicy({
@@ -19,19 +17,9 @@ export const setBody = definePolicy({
       return undefined;
     }
     const text = env.text(node, { trim: false }) ?? { isExpression: false, constant: '', get: () => '' };
-    const targetsResponse = env.section === 'outbound' || env.section === 'on-error';
     return {
       run(ctx) {
-        const bytes = encoder.encode(text.get(ctx));
-        if (targetsResponse || ctx.buildingResponse) {
-          const response = ensureResponse(ctx);
-          response.body = { kind: 'bytes', bytes };
-          response.headers.delete('content-length');
-        } else {
-          ctx.request.body = bytes;
-          ctx.request.bodyConsumed = false;
-          ctx.request.headers.delete('content-length');
-        }
+        writeBodyText(ctx, targetsResponse(env.section, ctx), text.get(ctx));
       },
     };
   },
