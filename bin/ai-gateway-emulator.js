@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx: no build step, always in sync with the code.
-import { register } from 'tsx/esm/api';
+// The CLI. In the installed package (dist/bin/) it runs the compiled JavaScript beside it; in a source checkout
+// (emulator/main.ts next to this folder) it runs the TypeScript sources through tsx, a dev dependency.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../emulator/main.ts');
+const source = new URL('../emulator/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../emulator/main.js'));
+}
 await main(process.argv);
