@@ -275,6 +275,19 @@ function bitwise(op: string, l: unknown, r: unknown): unknown {
   return op === '&' ? a & b : op === '|' ? a | b : op === '^' ? a ^ b : op === '<<' ? a << b : a >> b;
 }
 
+/**
+ * JavaScript's own member names (Object.prototype, Function.prototype, `prototype`, `__proto__`). No .NET type the
+ * expressions see has such a member, and the member tables are plain objects, so these are refused at compile time
+ * before any table lookup: the sandbox must not depend on what a prototype chain happens to hold.
+ */
+const JS_RESERVED_MEMBERS = new Set(
+  [...Object.getOwnPropertyNames(Object.prototype), ...Object.getOwnPropertyNames(Function.prototype), 'prototype', 'callee'].filter((n) => n !== 'length' && n !== 'name'),
+);
+
+function receiverName(target: Operand): string {
+  return target.kind === 'namespace' ? target.name : target.kind === 'type' ? target.written : (target.schema ?? target.type);
+}
+
 /** Static result type of a method call, where known without running it. */
 function methodResultType(receiver: Value, name: string, typeArgs: TypeArgument[] | undefined): string {
   const schema = receiver.schema ? CONTEXT_MODEL[receiver.schema]?.[name] : undefined;
@@ -460,6 +473,10 @@ export class ExpressionCompiler {
   private member(e: A.Member): Operand {
     const target = this.operand(e.object);
     const nameNode = { pos: e.namePos, end: e.end };
+    if (JS_RESERVED_MEMBERS.has(e.name)) {
+      this.error('ExprUnknownMember', nameNode, [receiverName(target), e.name]);
+      return { kind: 'value', ev: () => null, type: 'Dynamic' };
+    }
     if (target.kind === 'namespace') {
       const full = `${target.name}.${e.name}`;
       if (NAMESPACES.has(full)) return { kind: 'namespace', name: full };
@@ -710,6 +727,10 @@ export class ExpressionCompiler {
       const typeArgs = this.resolveTypeArgs(callee.typeArgs);
       const name = callee.name;
       const nameNode = { pos: callee.namePos, end: callee.end };
+      if (JS_RESERVED_MEMBERS.has(name)) {
+        this.error('ExprUnknownMember', nameNode, [receiverName(target), name]);
+        return { kind: 'value', ev: () => null, type: 'Dynamic' };
+      }
       if (target.kind === 'namespace') {
         this.error('ExprUnknownType', callee, [`${target.name}.${name}`]);
         return { kind: 'value', ev: () => null, type: 'Dynamic' };
