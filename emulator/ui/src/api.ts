@@ -112,13 +112,3 @@ async function errorText(response: Response): Promise<string> {
   const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
   return body?.error?.message ?? `${response.status} ${response.statusText}`;
 }
-
-/** KQL string literal. */
-export function kqlString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** A dimension name as a dynamic accessor: customDimensions['Subscription ID']. */
-export function dimension(name: string): string {
-  return `customDimensions[${kqlString(name)}]`;
-}

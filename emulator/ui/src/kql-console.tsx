@@ -2,59 +2,9 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { QueryError, records, runQuery, type QueryResult } from './api.js';
 import { BarChart, PieChart, TimeChart, type Series } from './charts.js';
 import { SelectField } from './field.js';
+import { EXAMPLES, TABLES } from './queries.js';
 import { TIME_RANGES, toMs, useAsync } from './use-async.js';
 
-/** The seed lab's query (token-metrics-emitting) first, then the portal-style questions the labs ask. */
-export const EXAMPLES: Array<{ title: string; query: string }> = [
-  {
-    title: 'Token metrics per request (token-metrics-emitting lab)',
-    query: `customMetrics
-| where name == 'Total Tokens'
-| extend parsedCustomDimensions = parse_json(customDimensions)
-| extend clientIP = tostring(parsedCustomDimensions.['Client IP'])
-| extend apiId = tostring(parsedCustomDimensions.['API ID'])
-| extend apimSubscription = tostring(parsedCustomDimensions.['Subscription ID'])
-| extend UserId = tostring(parsedCustomDimensions.['User ID'])
-| project timestamp, value, clientIP, apiId, apimSubscription, UserId
-| order by timestamp asc`,
-  },
-  {
-    title: 'Total tokens by subscription (piechart)',
-    query: `customMetrics
-| where name == 'Total Tokens'
-| summarize tokens = sum(value) by subscription = tostring(customDimensions['Subscription ID'])
-| render piechart`,
-  },
-  {
-    title: 'Tokens over time by subscription (timechart)',
-    query: `customMetrics
-| where name == 'Total Tokens'
-| summarize tokens = sum(value) by bin(timestamp, 1m), subscription = tostring(customDimensions['Subscription ID'])
-| render timechart`,
-  },
-  {
-    title: 'Requests by result code (columnchart)',
-    query: `requests
-| summarize count() by resultCode
-| order by resultCode asc
-| render columnchart`,
-  },
-  {
-    title: 'Refused requests (429/403) over time',
-    query: `requests
-| summarize admitted = countif(toint(resultCode) < 400), refused = countif(toint(resultCode) in (429, 403)) by bin(timestamp, 10s)
-| render timechart`,
-  },
-  {
-    title: 'LLM calls with tokens (APIM gateway LLM log)',
-    query: `ApiManagementGatewayLlmLog
-| project TimeGenerated, CorrelationId, DeploymentName, PromptTokens, CompletionTokens, TotalTokens
-| order by TimeGenerated desc
-| take 50`,
-  },
-];
-
-const TABLES = ['customMetrics', 'requests', 'dependencies', 'traces', 'customEvents', 'ApiManagementGatewayLogs', 'ApiManagementGatewayLlmLog'];
 const NO_RANGE = '';
 
 export function KqlConsole() {

@@ -1,47 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
-import { dimension, kqlString, records, runQuery } from './api.js';
+import { records, runQuery } from './api.js';
 import { Legend, PALETTE, TimeChart, type Series, type TimeChartKind } from './charts.js';
 import { SelectField } from './field.js';
+import { AGGREGATIONS, dimensionsQuery, metricsQuery, NAMESPACES_QUERY, seriesQuery, totalsQuery, type Aggregation, type MetricQuery } from './queries.js';
 import { TIME_RANGES, toMs, useAsync } from './use-async.js';
-
-/** The portal's aggregations over pre-aggregated customMetrics rows (valueSum, valueCount, valueMin, valueMax). */
-const AGGREGATIONS = {
-  Sum: { summarize: 'value = sum(valueSum)', then: '' },
-  Avg: { summarize: 's = sum(valueSum), c = sum(valueCount)', then: '\n| extend value = todouble(s) / c' },
-  Min: { summarize: 'value = min(valueMin)', then: '' },
-  Max: { summarize: 'value = max(valueMax)', then: '' },
-  Count: { summarize: 'value = sum(valueCount)', then: '' },
-} as const;
-type Aggregation = keyof typeof AGGREGATIONS;
 
 const GRANULARITIES = ['auto', '1s', '10s', '1m', '5m', '15m', '30m', '1h', '6h', '1d'] as const;
 const NONE = '';
-
-interface MetricQuery {
-  namespace: string;
-  metric: string;
-  aggregation: Aggregation;
-  split: string;
-}
-
-function source({ namespace, metric, split }: MetricQuery): string {
-  const lines = ['customMetrics', `| where _MetricNamespace == ${kqlString(namespace)} and name == ${kqlString(metric)}`];
-  if (split) lines.push(`| extend series = tostring(${dimension(split)})`);
-  return lines.join('\n');
-}
-
-/** The time series: one row per (bin, split value). */
-export function seriesQuery(q: MetricQuery, bin: string): string {
-  const by = q.split ? `timestamp = bin(timestamp, ${bin}), series` : `timestamp = bin(timestamp, ${bin})`;
-  const agg = AGGREGATIONS[q.aggregation];
-  return `${source(q)}\n| summarize ${agg.summarize} by ${by}${agg.then}\n| order by timestamp asc`;
-}
-
-/** The legend: the aggregation over the whole time range, per split value. */
-export function totalsQuery(q: MetricQuery): string {
-  const agg = AGGREGATIONS[q.aggregation];
-  return `${source(q)}\n| summarize ${agg.summarize}${q.split ? ' by series' : ''}${agg.then}${q.split ? '\n| order by series asc' : ''}`;
-}
 
 export function MetricsExplorer() {
   const [namespace, setNamespace] = useState('');
@@ -54,23 +19,19 @@ export function MetricsExplorer() {
   const [live, setLive] = useState(false);
 
   const namespaces = useAsync(async () => {
-    const r = records(await runQuery('customMetrics\n| distinct _MetricNamespace\n| order by _MetricNamespace asc'));
+    const r = records(await runQuery(NAMESPACES_QUERY));
     return r.map((x) => String(x._MetricNamespace));
   }, []);
   const ns = namespace || namespaces.value?.find((n) => n === 'openai') || namespaces.value?.[0] || '';
   const metrics = useAsync(async () => {
     if (!ns && namespaces.loading) return [];
-    const r = records(await runQuery(`customMetrics\n| where _MetricNamespace == ${kqlString(ns)}\n| distinct name\n| order by name asc`));
+    const r = records(await runQuery(metricsQuery(ns)));
     return r.map((x) => String(x.name));
   }, [ns, namespaces.loading]);
   const name = (metrics.value?.includes(metric) ? metric : '') || metrics.value?.find((m) => m === 'Total Tokens') || metrics.value?.[0] || '';
   const dimensions = useAsync(async () => {
     if (!name) return [];
-    const r = records(
-      await runQuery(
-        `customMetrics\n| where _MetricNamespace == ${kqlString(ns)} and name == ${kqlString(name)}\n| project key = bag_keys(customDimensions)\n| mv-expand key to typeof(string)\n| distinct key\n| order by key asc`,
-      ),
-    );
+    const r = records(await runQuery(dimensionsQuery(ns, name)));
     return r.map((x) => String(x.key));
   }, [ns, name]);
 

@@ -1,26 +1,8 @@
 import { useState } from 'preact/hooks';
-import { getJson, kqlString, records, runQuery } from './api.js';
+import { getJson, records, runQuery } from './api.js';
 import { SelectField } from './field.js';
+import { detailQuery, REQUESTS_QUERY, tracesQuery } from './queries.js';
 import { TIME_RANGES, useAsync } from './use-async.js';
-
-export const REQUESTS_QUERY = `ApiManagementGatewayLogs
-| join kind=leftouter (ApiManagementGatewayLlmLog | project CorrelationId, PromptTokens, CompletionTokens, TotalTokens) on CorrelationId
-| project TimeGenerated, CorrelationId, ResponseCode, ApimSubscriptionId, ApiId, OperationId, Method, PromptTokens, CompletionTokens, TotalTokens, TotalTime, LastErrorReason
-| order by TimeGenerated desc
-| take 200`;
-
-function detailQuery(id: string): string {
-  return `ApiManagementGatewayLogs
-| where CorrelationId == ${kqlString(id)}
-| project TimeGenerated, Method, Url, ResponseCode, BackendResponseCode, BackendId, ApiId, OperationId, ProductId, ApimSubscriptionId, CallerIpAddress, TotalTime, LastErrorSource, LastErrorReason, LastErrorMessage, LastErrorScope, LastErrorSection, TraceRecords, Errors`;
-}
-
-function tracesQuery(id: string): string {
-  return `traces
-| where operation_Id == ${kqlString(id)}
-| project timestamp, severityLevel, message, customDimensions
-| order by timestamp asc`;
-}
 
 export function RequestsLog() {
   const [range, setRange] = useState<string>('PT1H');

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { getJson, records, runQuery } from './api.js';
 import { fmt, Legend, TimeChart } from './charts.js';
 import { SelectField } from './field.js';
+import { FIRST_REFUSAL_QUERY, PER_REQUEST_QUERY, timelineQuery } from './queries.js';
 import { TIME_RANGES, toMs, useAsync } from './use-async.js';
 
 interface TokenLimitsResponse {
@@ -14,23 +15,6 @@ const BINS = ['1s', '10s', '1m', '5m'] as const;
 const BIN_MS: Record<(typeof BINS)[number], number> = { '1s': 1_000, '10s': 10_000, '1m': 60_000, '5m': 300_000 };
 const ADMITTED = '#19a979';
 const REFUSED = '#d9534f';
-
-export function timelineQuery(bin: string): string {
-  return `requests
-| summarize admitted = countif(toint(resultCode) < 400), refused = countif(toint(resultCode) in (429, 403)) by timestamp = bin(timestamp, ${bin})
-| order by timestamp asc`;
-}
-
-/** The rate-limiting lab's plot: every request in order, its tokens, and whether it was refused. */
-export const PER_REQUEST_QUERY = `requests
-| join kind=leftouter (ApiManagementGatewayLlmLog | project CorrelationId, TotalTokens) on $left.id == $right.CorrelationId
-| project timestamp, resultCode, TotalTokens
-| order by timestamp asc
-| take 500`;
-
-export const FIRST_REFUSAL_QUERY = `requests
-| where toint(resultCode) in (429, 403)
-| summarize refused = count(), first = min(timestamp), last = max(timestamp)`;
 
 export function TokenLimits() {
   const [live, setLive] = useState(true);
