@@ -1,9 +1,10 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, runProcess, type ProcessRun } from '../../support/process.js';
 import { CLI_BIN, startCli, stopCli, type StartedCli } from '../../support/cli.js';
 import { labPost } from '../../support/lab.js';
 
@@ -12,19 +13,6 @@ const AZ = join(BIN_DIR, 'az');
 const FIXTURES = new URL('../../fixtures/labs', import.meta.url).pathname;
 const TIME_SCALE = 30; // the SDK-retry cell waits Retry-After seconds of wall time: 60 s of window → 2 s
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: options.cwd, env: options.env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A loopback port nothing listens on (bound, then released). */
 function closedPort(): Promise<number> {
@@ -36,20 +24,12 @@ function closedPort(): Promise<number> {
   });
 }
 
-function pythonVersion(): string | undefined {
-  try {
-    return execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-}
-const PYTHON = pythonVersion();
 
 describe('az stand-in against a running emulator (real CLI processes)', () => {
   let dir: string;
   let emulator: StartedCli;
   let env: NodeJS.ProcessEnv;
-  const az = (args: string[], cwd?: string) => run(process.execPath, [AZ, ...args], { env, ...(cwd ? { cwd } : {}) });
+  const az = (args: string[], cwd?: string) => runProcess(process.execPath, [AZ, ...args], { env, ...(cwd ? { cwd } : {}) });
   const azJson = async (args: string[], cwd?: string) => {
     const r = await az(args, cwd);
     expect(r.stderr).toBe('');
@@ -134,19 +114,19 @@ describe('az stand-in against a running emulator (real CLI processes)', () => {
 
   it('an unreachable emulator is one error line naming the URL, exit 1', async () => {
     const port = await closedPort();
-    const r = await run(process.execPath, [AZ, 'account', 'show'], { env: { ...env, AI_GATEWAY_EMULATOR_URL: `http://127.0.0.1:${port}` } });
+    const r = await runProcess(process.execPath, [AZ, 'account', 'show'], { env: { ...env, AI_GATEWAY_EMULATOR_URL: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`ERROR: cannot reach the AI Gateway emulator at http://127.0.0.1:${port} (ECONNREFUSED): start it with 'npx ai-gateway-emulator', or set AI_GATEWAY_EMULATOR_URL to its URL.\n`);
   });
 
   it("`env` prints the line that puts the stand-in first on PATH; `shell` opens a subshell where az is the stand-in", async () => {
-    const printed = await run(process.execPath, [CLI_BIN, 'env', '--url', emulator.url]);
+    const printed = await runProcess(process.execPath, [CLI_BIN, 'env', '--url', emulator.url]);
     expect(printed).toEqual({ code: 0, stdout: `export PATH="${BIN_DIR.replace(/\/$/, '')}:$PATH"; export AI_GATEWAY_EMULATOR_URL="${emulator.url}"\n`, stderr: '' });
-    const powershell = await run(process.execPath, [CLI_BIN, 'env', '--shell', 'powershell', '--url', emulator.url]);
+    const powershell = await runProcess(process.execPath, [CLI_BIN, 'env', '--shell', 'powershell', '--url', emulator.url]);
     expect(powershell.stdout).toBe(`$env:PATH = "${BIN_DIR.replace(/\/$/, '')}${delimiter}" + $env:PATH; $env:AI_GATEWAY_EMULATOR_URL = "${emulator.url}"\n`);
     const cleanEnv = { ...process.env, AI_GATEWAY_EMULATOR_URL: '' };
-    const evaluated = await run('/bin/sh', ['-c', `eval "$(${process.execPath} ${CLI_BIN} env --url ${emulator.url})"; az account show --query state -o tsv`], { env: cleanEnv });
+    const evaluated = await runProcess('/bin/sh', ['-c', `eval "$(${process.execPath} ${CLI_BIN} env --url ${emulator.url})"; az account show --query state -o tsv`], { env: cleanEnv });
     expect(evaluated).toEqual({ code: 0, stdout: 'Enabled\n', stderr: '' });
 
     const shell = spawn(process.execPath, [CLI_BIN, 'shell', '--url', emulator.url], { env: { ...cleanEnv, SHELL: '/bin/sh' }, stdio: 'pipe' });
@@ -159,8 +139,8 @@ describe('az stand-in against a running emulator (real CLI processes)', () => {
   }, 30_000);
 
   describe.skipIf(!PYTHON)(`the labs' notebooks, unchanged cells, with the stand-in first on PATH (${PYTHON ?? 'python3 missing: .ci/run installs it'})`, () => {
-    const python = (script: string, lab: string) => run('python3', [script], { cwd: join(dir, 'labs', lab), env: { ...env, PYTHONIOENCODING: 'utf-8' } });
-    const resultOf = (r: Run) => {
+    const python = (script: string, lab: string) => runProcess('python3', [script], { cwd: join(dir, 'labs', lab), env: { ...env, PYTHONIOENCODING: 'utf-8' } });
+    const resultOf = (r: ProcessRun) => {
       const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
       expect(line, `${r.stdout}\n${r.stderr}`).toBeDefined();
       return JSON.parse(line!.slice('RESULT '.length));

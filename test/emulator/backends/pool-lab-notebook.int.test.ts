@@ -1,21 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON } from '../../support/process.js';
 import { startCli, stopCli, type StartedCli } from '../../support/cli.js';
 
 const BIN_DIR = new URL('../../../bin', import.meta.url).pathname;
 const FIXTURES = new URL('../../fixtures/labs', import.meta.url).pathname;
 
-function pythonVersion(): string | undefined {
-  try {
-    return execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-}
-const PYTHON = pythonVersion();
 
 describe.skipIf(!PYTHON)(`backend-pool-load-balancing notebook cells against the real CLI and az stand-in (${PYTHON ?? 'python3 missing'})`, () => {
   let dir: string;

@@ -1,6 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON } from '../../support/process.js';
 import { presetConfig } from '../../../emulator/config/presets.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 
@@ -8,14 +9,6 @@ const SCRIPT = fileURLToPath(new URL('../../fixtures/labs/access-controlling/not
 const TENANT = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f';
 const CLIENT = '9f8e7d6c-5b4a-4938-8271-605f4e3d2c1b';
 
-function pythonVersion(): string | undefined {
-  try {
-    return execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined;
-  }
-}
-const PYTHON = pythonVersion();
 
 // The access-controlling lab's policy shape (our own fixture): Bicep placeholders for tenant, client and backend.
 const POLICY = `<policies>
