@@ -118,7 +118,15 @@ export interface JoinOp extends TextRange {
   right: Pipeline;
   on: Array<{ left: Expr; right: Expr; start: number; end: number }>;
 }
-export interface MvExpandOp extends TextRange { kind: 'mv-expand'; items: Array<NamedExpr & { toType?: KqlType }>; limit?: Expr }
+export interface MvExpandOp extends TextRange {
+  kind: 'mv-expand';
+  items: Array<NamedExpr & { toType?: KqlType }>;
+  limit?: Expr;
+  /** `kind=array` / `bagexpansion=array`: a bag expands to [key, value] arrays. */
+  bagArray?: boolean;
+  /** `with_itemindex=Name`: the 0-based index of the expanded element, as a last long column. */
+  itemIndex?: string;
+}
 export interface RenderOp extends TextRange { kind: 'render'; visualization: string; properties: Record<string, unknown> }
 export interface UnionOp extends TextRange { kind: 'union'; tables: Pipeline[]; withSource?: string }
 export interface AsOp extends TextRange { kind: 'as'; name: string }
@@ -152,7 +160,14 @@ export interface ParseOp extends TextRange {
   elements: ParseElement[];
 }
 /** `evaluate plugin(args)`; only bag_unpack runs. */
-export interface EvaluateOp extends TextRange { kind: 'evaluate'; plugin: string; pluginStart: number; args: Expr[] }
+export interface EvaluateOp extends TextRange {
+  kind: 'evaluate';
+  plugin: string;
+  pluginStart: number;
+  args: Expr[];
+  /** `name = value` arguments (`columnsConflict='replace_source'`). */
+  named: Record<string, Expr>;
+}
 
 export type Operator =
   | WhereOp | ProjectOp | ExtendOp | ProjectAwayOp | ProjectReorderOp | ProjectRenameOp | SummarizeOp | SortOp | TakeOp | TopOp

@@ -448,13 +448,21 @@ function createParser(text: string) {
         next();
         expectPunct('(');
         const args: Expr[] = [];
+        const named: Record<string, Expr> = {};
         while (!isPunct(')')) {
-          args.push(parseExpression());
+          if (tok() === 'identifier' && scanner.lookAhead(() => (scanner.scan(), scanner.getToken() === 'punct' && scanner.getTokenText() === '='))) {
+            const argName = tokText();
+            next();
+            next();
+            named[argName] = parseExpression();
+          } else {
+            args.push(parseExpression());
+          }
           if (!parseOptional(',')) break;
         }
         expectPunct(')');
         if (isPunct(':')) throw semanticUnsupported(`evaluate ${plugin}(…) : (output schema)`, start(), 'feature');
-        return { kind: 'evaluate', plugin, pluginStart: ps, args, start: s, end: lastEnd };
+        return { kind: 'evaluate', plugin, pluginStart: ps, args, named, start: s, end: lastEnd };
       }
       default:
         if (UNSUPPORTED_OPERATORS.has(word)) throw semanticUnsupported(word, s);
@@ -521,9 +529,12 @@ function createParser(text: string) {
     const s = start();
     next();
     const params = parseOperatorParameters();
+    let bagArray = false;
+    let itemIndex: string | undefined;
     for (const [k, v] of params) {
-      if (k === 'bagexpansion' && v.value === 'array') continue;
-      if (k === 'kind' || k === 'bagexpansion' || k === 'with_itemindex') throw semanticUnsupported(`mv-expand ${k}=${v.value}`, v.start, 'feature');
+      if ((k === 'bagexpansion' || k === 'kind') && (v.value === 'array' || v.value === 'bag')) bagArray = v.value === 'array';
+      else if (k === 'with_itemindex') itemIndex = v.value;
+      else if (!k.startsWith('hint.')) throw semanticUnsupported(`mv-expand ${k}=${v.value}`, v.start, 'feature');
     }
     const items: MvExpandOp['items'] = [];
     do {
@@ -538,6 +549,8 @@ function createParser(text: string) {
       items.push(item);
     } while (parseOptional(','));
     const op: MvExpandOp = { kind: 'mv-expand', items, start: s, end: lastEnd };
+    if (bagArray) op.bagArray = true;
+    if (itemIndex !== undefined) op.itemIndex = itemIndex;
     if (isWord('limit')) {
       next();
       op.limit = parseExpression();

@@ -463,7 +463,18 @@ class Translator {
    */
   private bagUnpack(rel: Rel, op: EvaluateOp): Rel {
     const ctx = { op: 'bag_unpack', aggregates: false };
-    const [colArg, prefixArg, conflictArg, ignoredArg] = op.args;
+    const named = { ...op.named };
+    const take = (name: string, positional: Expr | undefined) => {
+      const e = named[name];
+      delete named[name];
+      return e ?? positional;
+    };
+    const colArg = op.args[0];
+    const prefixArg = take('OutputColumnPrefix', op.args[1]);
+    const conflictArg = take('columnsConflict', op.args[2]);
+    const ignoredArg = take('ignoredProperties', op.args[3]);
+    const unknown = Object.keys(named)[0];
+    if (unknown !== undefined) this.fail('Query', named[unknown]!.start, [`bag_unpack: unknown argument '${unknown}'`]);
     if (!colArg || op.args.length > 4) this.fail('ArgumentCount', op.pluginStart, ['bag_unpack', '1..4'], 'bag_unpack');
     const scope = this.scopeOf(rel);
     const bag = this.bind(colArg, scope, ctx);
@@ -785,50 +796,88 @@ class Translator {
     return this.fail('JoinKey', keyStart, ["join attributes must be column names or '$left.A == $right.B' equalities"]);
   }
 
+  /** JSON text of the json_each row `je` of `x` (bags: single-key bags, or [key, value] with kind=array). */
+  private mvElementSql(x: string, bagArray: boolean, je = 'je'): string {
+    const elemJson = `(CASE ${je}.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL WHEN 'object' THEN ${je}.value WHEN 'array' THEN ${je}.value WHEN 'text' THEN json_quote(${je}.value) ELSE CAST(${je}.value AS TEXT) END)`;
+    const bagElem = bagArray ? `json_array(${je}.key, json(coalesce(${elemJson}, 'null')))` : `json_object(${je}.key, json(coalesce(${elemJson}, 'null')))`;
+    return `(CASE WHEN json_type(${x}) = 'object' THEN ${bagElem} ELSE ${elemJson} END)`;
+  }
+
+  /** `to typeof(T)` of an expanded element (casts only: elements of another JSON type become null, '' for strings). */
+  private mvCast(value: Bound, x: string, toType: KqlType | undefined, expr: Expr, scope: Scope, je = 'je'): Bound {
+    if (!toType || toType === 'dynamic') return value;
+    const cast: Partial<Record<KqlType, string>> = {
+      string: `(CASE WHEN ${je}.type = 'text' THEN ${je}.value ELSE '' END)`,
+      long: `(CASE WHEN ${je}.type = 'integer' THEN ${je}.value END)`,
+      int: `(CASE WHEN ${je}.type = 'integer' THEN ${je}.value END)`,
+      real: `(CASE WHEN ${je}.type IN ('integer', 'real') THEN CAST(${je}.value AS REAL) END)`,
+      bool: `(CASE ${je}.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`,
+    };
+    const direct = cast[toType];
+    if (direct) return { sql: `(CASE WHEN json_type(${x}) = 'object' THEN NULL ELSE ${direct} END)`, type: toType };
+    const conv = { datetime: 'todatetime', timespan: 'totimespan', guid: 'toguid', decimal: 'todouble' }[toType as 'datetime'] ?? 'tostring';
+    const res = SCALAR_FUNCTIONS[conv]!.bind([value], this.fnContext(conv, expr, scope));
+    return { sql: res.sql, type: toType };
+  }
+
   private mvExpand(rel: Rel, op: MvExpandOp): Rel {
-    if (op.limit) this.fail('FeatureNotSupported', op.limit.start, ["'mv-expand … limit'"]);
-    if (op.items.length !== 1) this.fail('FeatureNotSupported', op.items[1]!.start, ["'mv-expand' of several columns at once"]);
-    const item = op.items[0]!;
     // Expressions refer to the input row through alias t.
     const scope = this.scopeOf(rel, 't');
-    const b = this.bind(item.expr, scope, { op: 'mv-expand', aggregates: false });
-    if (b.type !== 'dynamic') this.fail('ArgumentType', item.expr.start, ['mv-expand', 1, 'a dynamic value', b.type]);
-    const x = b.sql;
-    const elemJson =
-      "(CASE je.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL WHEN 'object' THEN je.value WHEN 'array' THEN je.value WHEN 'text' THEN json_quote(je.value) ELSE CAST(je.value AS TEXT) END)";
-    const elem = `(CASE WHEN json_type(${x}) = 'object' THEN json_object(je.key, json(coalesce(${elemJson}, 'null'))) ELSE ${elemJson} END)`;
-    let value: Bound = { sql: elem, type: 'dynamic' };
-    if (item.toType && item.toType !== 'dynamic') {
-      // `to typeof(T)` casts only: elements of another JSON type become null ('' for strings).
-      const cast: Partial<Record<KqlType, string>> = {
-        string: "(CASE WHEN je.type = 'text' THEN je.value ELSE '' END)",
-        long: "(CASE WHEN je.type = 'integer' THEN je.value END)",
-        int: "(CASE WHEN je.type = 'integer' THEN je.value END)",
-        real: "(CASE WHEN je.type IN ('integer', 'real') THEN CAST(je.value AS REAL) END)",
-        bool: "(CASE je.type WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)",
-      };
-      const direct = cast[item.toType];
-      if (direct) {
-        value = { sql: `(CASE WHEN json_type(${x}) = 'object' THEN NULL ELSE ${direct} END)`, type: item.toType };
-      } else {
-        const conv = { datetime: 'todatetime', timespan: 'totimespan', guid: 'toguid', decimal: 'todouble' }[item.toType as 'datetime'] ?? 'tostring';
-        const res = SCALAR_FUNCTIONS[conv]!.bind([value], this.fnContext(conv, item.expr, scope));
-        value = { sql: res.sql, type: item.toType };
-      }
-    }
-    const name = item.name ?? deriveName(item.expr) ?? 'Column1';
-    const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: `t.${c.sql}` }));
-    const existing = out.find((c) => c.name === name);
-    if (existing) {
-      existing.sql = value.sql;
-      existing.type = value.type;
-    } else {
-      out.push({ name, type: value.type, sql: value.sql });
-    }
+    const bound = op.items.map((item) => {
+      const b = this.bind(item.expr, scope, { op: 'mv-expand', aggregates: false });
+      if (b.type !== 'dynamic') this.fail('ArgumentType', item.expr.start, ['mv-expand', 1, 'a dynamic value', b.type]);
+      return { item, b, name: item.name ?? deriveName(item.expr) ?? 'Column1' };
+    });
+    this.checkDuplicateNames(op.items, 'mv-expand');
     // null → one row (null); [] / {} → no row; a scalar → one row.
-    const source = `(CASE WHEN ${x} IS NULL THEN '[null]' WHEN json_type(${x}) IN ('array', 'object') THEN ${x} ELSE json_array(json(${x})) END)`;
-    const from = `${rel.cte} t, json_each(${source}) je`;
-    return this.emitRel(out, from, rel.ordered ? { order: 'ROW_NUMBER() OVER (ORDER BY t._o, je.id)' } : {});
+    const normalized = (x: string) => `(CASE WHEN ${x} IS NULL THEN '[null]' WHEN json_type(${x}) IN ('array', 'object') THEN ${x} ELSE json_array(json(${x})) END)`;
+    const place = (out: Array<{ name: string; type: KqlType; sql: string }>, name: string, value: Bound) => {
+      const existing = out.find((c) => c.name === name);
+      if (existing) Object.assign(existing, { sql: value.sql, type: value.type });
+      else out.push({ name, type: value.type, sql: value.sql });
+    };
+    if (bound.length === 1 && !op.limit && op.itemIndex === undefined) {
+      const { item, b, name } = bound[0]!;
+      const x = b.sql;
+      const value = this.mvCast({ sql: this.mvElementSql(x, op.bagArray === true), type: 'dynamic' }, x, item.toType, item.expr, scope);
+      const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: `t.${c.sql}` }));
+      place(out, name, value);
+      const from = `${rel.cte} t, json_each(${normalized(x)}) je`;
+      return this.emitRel(out, from, rel.ordered ? { order: 'ROW_NUMBER() OVER (ORDER BY t._o, je.id)' } : {});
+    }
+    // Several columns expand in parallel (zip; shorter ones are padded with null): number the rows
+    // 0…n-1 per input row, then pick element k of each source.
+    const length = (x: string) => `(CASE WHEN json_type(${x}) = 'array' THEN json_array_length(${x}) ELSE (SELECT count(*) FROM json_each(${x})) END)`;
+    const srcs = bound.map(({ b }) => normalized(b.sql));
+    let n = srcs.length === 1 ? length('_x0') : `max(${srcs.map((_, i) => length(`_x${i}`)).join(', ')})`;
+    if (op.limit) {
+      const lim = this.bind(op.limit, EMPTY_SCOPE, { op: 'mv-expand', aggregates: false });
+      if (!INTEGER_TYPES.has(lim.type)) this.fail('ArgumentType', op.limit.start, ['mv-expand limit', 1, 'an integer', lim.type]);
+      n = `min(${n}, ${lim.sql})`;
+    }
+    const keep = [...rel.cols.map((c) => `t.${c.sql} AS ${c.sql}`), ...(rel.ordered ? ['t._o AS _o'] : [])];
+    const sources = this.emit(`SELECT ${[...keep, ...srcs.map((sql, i) => `${sql} AS _x${i}`)].join(', ')} FROM ${rel.cte} t`);
+    const lengths = this.emit(`SELECT *, ${n} AS _n FROM ${sources}`);
+    this.recursive = true;
+    const nums = `s${this.ctes.length + 1}`;
+    this.ctes.push(`${nums}(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM ${nums} WHERE k + 1 < (SELECT coalesce(max(_n), 0) FROM ${lengths}) AND k < ${RANGE_ROW_LIMIT})`);
+    const out = rel.cols.map((c) => ({ name: c.name, type: c.type, sql: `t.${c.sql}` }));
+    bound.forEach(({ item, name }, i) => {
+      const x = `t._x${i}`;
+      // Element k (SQLite refuses correlated LIMIT/OFFSET; arrays are keyed by index, bags numbered in order).
+      const pick = (sql: string) =>
+        `(CASE WHEN json_type(${x}) = 'array' THEN (SELECT ${sql} FROM json_each(${x}) je WHERE je.key = n.k) ELSE (SELECT ${sql} FROM (SELECT key, value, type, ROW_NUMBER() OVER () - 1 AS pos FROM json_each(${x})) je WHERE je.pos = n.k) END)`;
+      const elem = this.mvElementSql(x, op.bagArray === true);
+      let value: Bound = { sql: pick(elem), type: 'dynamic' };
+      if (item.toType && item.toType !== 'dynamic') {
+        const cast = this.mvCast({ sql: elem, type: 'dynamic' }, x, item.toType, item.expr, scope);
+        value = { sql: pick(cast.sql), type: cast.type };
+        if (cast.type === 'string') value.sql = `coalesce(${value.sql}, '')`;
+      }
+      place(out, name, value);
+    });
+    if (op.itemIndex !== undefined) place(out, op.itemIndex, { sql: 'n.k', type: 'long' });
+    return this.emitRel(out, `${lengths} t JOIN ${nums} n ON n.k < t._n`, rel.ordered ? { order: 'ROW_NUMBER() OVER (ORDER BY t._o, n.k)' } : {});
   }
 
   private union(first: Rel | undefined, op: UnionOp): Rel {

@@ -52,6 +52,8 @@ const SCHEMA_QUERIES = [
   'customMetrics | make-series count(), avg(value) on timestamp step 30m',
   "customMetrics | make-series c = count() default = long(null) on timestamp in range(datetime(2026-07-24 09:00), datetime(2026-07-24 11:00), 1h) by name",
   'datatable(x:long, v:long)[1, 10, 2, 20, 5, 50] | make-series sum(v) on x from 0 to 6 step 2',
+  'customMetrics | make-series n = count() on timestamp step 30m | mv-expand n to typeof(long), timestamp to typeof(datetime)',
+  "datatable(a:long, d:dynamic, e:dynamic)[1, dynamic([1]), dynamic(['x'])] | mv-expand with_itemindex=ix d, e to typeof(string)",
   "ApiManagementGatewayLlmLog | parse ModelName with model '-20' released | project model, released",
   "datatable(s:string)['a=1'] | parse kind=relaxed s with 'a=' a:long ', b=' b:datetime",
   "datatable(s:string)['a=1'] | parse-where kind=regex flags=i s with 'A=' a:long ',\\\\s*b=' b:real",
@@ -241,6 +243,33 @@ describe('evaluate bag_unpack', () => {
     const pivot = errorOf('customMetrics | evaluate pivot(name)');
     expect(pivot.message).toBe("'evaluate pivot' operator is not supported by this emulator");
     expect(pivot.pos).toBe('customMetrics | evaluate '.length);
+  });
+});
+
+describe('mv-expand (several columns, with_itemindex, limit, kind=array)', () => {
+  it('make-series output back to rows: the arrays expand in parallel, typed', () => {
+    const q = 'customMetrics | make-series n = count() on timestamp step 30m | mv-expand n to typeof(long), timestamp to typeof(datetime)';
+    expect(run(q).columns).toEqual([{ name: 'n', type: 'long' }, { name: 'timestamp', type: 'datetime' }]);
+    expect(run(q).rows).toEqual([[1, iso(9, 0)], [0, iso(9, 30)], [0, iso(10, 0)], [8, iso(10, 30)]]);
+  });
+
+  it('shorter arrays are padded with null; with_itemindex is the last column; [] and [] give no row', () => {
+    const q = "datatable(a:long, d:dynamic, e:dynamic)[1, dynamic([1, 2, 3]), dynamic(['x']), 2, dynamic(null), dynamic([]), 3, dynamic([]), dynamic([]), 4, dynamic({'k': 1, 'j': 2}), dynamic(7)] | mv-expand with_itemindex=ix d, e to typeof(string)";
+    expect(run(q).columns.map((c) => `${c.name}:${c.type}`)).toEqual(['a:long', 'd:dynamic', 'e:string', 'ix:long']);
+    expect(run(q).rows).toEqual([
+      [1, '1', 'x', 0],
+      [1, '2', '', 1],
+      [1, '3', '', 2],
+      [2, null, '', 0],
+      [4, '{"k":1}', '', 0],
+      [4, '{"j":2}', '', 1],
+    ]);
+  });
+
+  it('limit caps the rows per input row; kind=array expands bags to [key, value]', () => {
+    expect(run('datatable(d:dynamic)[dynamic([1, 2, 3, 4]), dynamic([5])] | mv-expand d limit 2').rows).toEqual([['1'], ['2'], ['5']]);
+    expect(run("datatable(d:dynamic)[dynamic({'k': 1, 'j': [2]})] | mv-expand kind=array d").rows).toEqual([['["k",1]'], ['["j",[2]]']]);
+    expect(run("datatable(d:dynamic)[dynamic({'k': 1})] | mv-expand bagexpansion=array d").rows).toEqual([['["k",1]']]);
   });
 });
 
