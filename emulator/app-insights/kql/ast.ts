@@ -169,9 +169,18 @@ export interface EvaluateOp extends TextRange {
   named: Record<string, Expr>;
 }
 
+export interface TopNestedLevel extends TextRange {
+  /** Omitted: every value. */
+  count?: Expr;
+  key: NamedExpr;
+  aggregate: NamedExpr;
+  direction?: 'asc' | 'desc';
+}
+export interface TopNestedOp extends TextRange { kind: 'top-nested'; levels: TopNestedLevel[] }
+
 export type Operator =
   | WhereOp | ProjectOp | ExtendOp | ProjectAwayOp | ProjectReorderOp | ProjectRenameOp | SummarizeOp | SortOp | TakeOp | TopOp
-  | CountOp | DistinctOp | JoinOp | MvExpandOp | RenderOp | UnionOp | AsOp | SerializeOp | GetSchemaOp | MakeSeriesOp | ParseOp | EvaluateOp;
+  | CountOp | DistinctOp | JoinOp | MvExpandOp | RenderOp | UnionOp | AsOp | SerializeOp | GetSchemaOp | MakeSeriesOp | ParseOp | EvaluateOp | TopNestedOp;
 
 export interface PrintSource extends TextRange { kind: 'print'; items: NamedExpr[] }
 export interface DatatableSource extends TextRange { kind: 'datatable'; columns: Array<{ name: string; type: KqlType }>; values: Expr[] }

@@ -14,7 +14,7 @@
  * The first syntax error throws a KqlError (SYN0002) naming the token, its line and column.
  */
 import type {
-  BinaryExpr, CallExpr, DatatableSource, Expr, JoinOp, LetStatement, MakeSeriesOp, MvExpandOp, NamedExpr, NameExpr, Operator, ParseElement, ParseOp,
+  BinaryExpr, CallExpr, DatatableSource, Expr, JoinOp, LetStatement, MakeSeriesOp, MvExpandOp, NamedExpr, NameExpr, Operator, ParseElement, ParseOp, TopNestedLevel, TopNestedOp,
   Pipeline, PrintSource, QueryNode, RangeSource, RenderOp, SortTerm, Source, Statement, TabularExpr, UnionOp,
 } from './ast.js';
 import { createKqlError } from './errors.js';
@@ -41,7 +41,7 @@ const COMPARISON_PRECEDENCE = 3;
 /** Kusto operators this emulator recognises but does not run (semantic error, never a wrong answer). */
 const UNSUPPORTED_OPERATORS = new Set([
   'parse-kv', 'mv-apply', 'lookup', 'facet', 'fork', 'sample', 'sample-distinct', 'search',
-  'find', 'scan', 'invoke', 'top-nested', 'top-hitters', 'make-graph', 'graph-match', 'graph-to-table', 'graph-merge',
+  'find', 'scan', 'invoke', 'top-hitters', 'make-graph', 'graph-match', 'graph-to-table', 'graph-merge',
   'graph-shortest-paths', 'partition', 'reduce', 'consume', 'project-smart', 'externaldata', 'execute-and-cache', 'assert-schema',
 ]);
 
@@ -435,6 +435,8 @@ function createParser(text: string) {
         return { kind: 'getschema', start: s, end: lastEnd };
       case 'make-series':
         return parseMakeSeries();
+      case 'top-nested':
+        return parseTopNested();
       case 'parse':
       case 'parse-where':
         return parseParse(word === 'parse-where');
@@ -682,6 +684,31 @@ function createParser(text: string) {
     }
     op.end = lastEnd;
     return op;
+  }
+
+  function parseTopNested(): TopNestedOp {
+    const s = start();
+    const levels: TopNestedLevel[] = [];
+    for (;;) {
+      const ls = start();
+      expectWord('top-nested');
+      const level = { start: ls } as TopNestedLevel;
+      if (!isWord('of')) level.count = parseExpression(COMPARISON_PRECEDENCE + 1);
+      expectWord('of');
+      level.key = parseNamedExpr(() => false);
+      if (isWord('with')) throw semanticUnsupported("top-nested 'with others'", start(), 'feature');
+      expectWord('by');
+      level.aggregate = parseNamedExpr(() => false);
+      if (isWord('asc') || isWord('desc')) {
+        level.direction = tokText() as 'asc' | 'desc';
+        next();
+      }
+      level.end = lastEnd;
+      levels.push(level);
+      if (!(isPunct(',') && scanner.lookAhead(() => (scanner.scan(), scanner.getToken() === 'identifier' && scanner.getTokenText() === 'top-nested')))) break;
+      next();
+    }
+    return { kind: 'top-nested', levels, start: s, end: lastEnd };
   }
 
   function parseParse(where: boolean): ParseOp {

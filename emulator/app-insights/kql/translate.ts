@@ -7,7 +7,7 @@
  */
 import type {
   BetweenExpr, BinaryExpr, CallExpr, DatatableSource, Expr, InExpr, JoinOp, MakeSeriesOp, MemberExpr, MvExpandOp, NamedExpr, NameExpr,
-  Operator, ParseOp, EvaluateOp, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
+  Operator, ParseOp, EvaluateOp, TopNestedOp, Pipeline, QueryNode, RangeSource, SortTerm, Source, SummarizeOp, UnionOp,
 } from './ast.js';
 import { createKqlError } from './errors.js';
 import type { KqlDiagnosticName, KqlError } from './errors.js';
@@ -385,7 +385,52 @@ class Translator {
         return this.parseOp(rel, op);
       case 'evaluate':
         return this.evaluate(rel, op);
+      case 'top-nested':
+        return this.topNested(rel, op);
     }
+  }
+
+  /**
+   * top-nested: level i groups the rows kept by level i-1 by (k1…ki), ranks each group's aggregate
+   * within its parent (ROW_NUMBER, desc by default) and keeps the first N. Output: k1, aggregated_k1, k2, …
+   */
+  private topNested(rel: Rel, op: TopNestedOp): Rel {
+    const scope = this.scopeOf(rel);
+    const ctx = { op: 'top-nested', aggregates: false };
+    let counter = 1;
+    const levels = op.levels.map((level) => {
+      if (level.key.names || level.aggregate.names) this.fail('FeatureNotSupported', level.start, ['Tuple assignment (a, b) = …']);
+      const key = this.bind(level.key.expr, scope, ctx);
+      const keyName = level.key.name ?? deriveName(level.key.expr) ?? `Column${counter++}`;
+      const agg = this.bind(level.aggregate.expr, scope, { op: 'top-nested', aggregates: true });
+      if (!agg.aggregate) this.fail('NotAggregate', level.aggregate.expr.start, [this.text.slice(level.aggregate.expr.start, level.aggregate.expr.end)]);
+      let count: string | undefined;
+      if (level.count) {
+        const n = this.bind(level.count, EMPTY_SCOPE, ctx);
+        if (!INTEGER_TYPES.has(n.type)) this.fail('ArgumentType', level.count.start, ['top-nested', 1, 'an integer', n.type]);
+        count = n.sql;
+      }
+      return { key, keyName, agg, aggName: level.aggregate.name ?? `aggregated_${keyName}`, count, direction: level.direction ?? 'desc' };
+    });
+    const base = this.emit(`SELECT ${[...rel.cols.map((c) => c.sql), ...levels.map((l, i) => `${l.key.sql} AS _k${i}`)].join(', ')} FROM ${rel.cte}`);
+    let prev: string | undefined;
+    levels.forEach((l, i) => {
+      const keys = Array.from({ length: i + 1 }, (_, j) => `b._k${j}`);
+      const parentAggs = Array.from({ length: i }, (_, j) => `p._a${j}`);
+      const join = prev ? ` JOIN ${prev} p ON ${Array.from({ length: i }, (_, j) => `b._k${j} IS p._k${j}`).join(' AND ')}` : '';
+      // The aggregate's column references are unqualified: only base (b) has c0…cn.
+      const grouped = this.emit(
+        `SELECT ${[...keys.map((k, j) => `${k} AS _k${j}`), ...parentAggs.map((a, j) => `${a} AS _a${j}`), `${l.agg.sql} AS _a${i}`].join(', ')} FROM ${base} b${join} GROUP BY ${[...keys, ...parentAggs].join(', ')}`,
+      );
+      const partition = i ? `PARTITION BY ${Array.from({ length: i }, (_, j) => `_k${j}`).join(', ')} ` : '';
+      const ranked = this.emit(`SELECT *, ROW_NUMBER() OVER (${partition}ORDER BY _a${i} ${l.direction.toUpperCase()} NULLS LAST) AS _r FROM ${grouped}`);
+      prev = this.emit(`SELECT ${[...Array.from({ length: i + 1 }, (_, j) => `_k${j}`), ...Array.from({ length: i + 1 }, (_, j) => `_a${j}`)].join(', ')} FROM ${ranked}${l.count ? ` WHERE _r <= ${l.count}` : ''}`);
+    });
+    const items = uniqueNames(levels.flatMap((l, i) => [
+      { name: l.keyName, type: l.key.type, sql: `_k${i}` },
+      { name: l.aggName, type: l.agg.type, sql: `_a${i}` },
+    ]));
+    return this.emitRel(items, prev!);
   }
 
   /**

@@ -53,6 +53,8 @@ const SCHEMA_QUERIES = [
   "customMetrics | make-series c = count() default = long(null) on timestamp in range(datetime(2026-07-24 09:00), datetime(2026-07-24 11:00), 1h) by name",
   'datatable(x:long, v:long)[1, 10, 2, 20, 5, 50] | make-series sum(v) on x from 0 to 6 step 2',
   'customMetrics | make-series n = count() on timestamp step 30m | mv-expand n to typeof(long), timestamp to typeof(datetime)',
+  "customMetrics | top-nested 2 of name by sum(value), top-nested 1 of Sub = tostring(customDimensions['Subscription ID']) by sum(value)",
+  'customMetrics | top-nested of name by Total = sum(value) asc',
   "datatable(a:long, d:dynamic, e:dynamic)[1, dynamic([1]), dynamic(['x'])] | mv-expand with_itemindex=ix d, e to typeof(string)",
   "ApiManagementGatewayLlmLog | parse ModelName with model '-20' released | project model, released",
   "datatable(s:string)['a=1'] | parse kind=relaxed s with 'a=' a:long ', b=' b:datetime",
@@ -270,6 +272,32 @@ describe('mv-expand (several columns, with_itemindex, limit, kind=array)', () =>
     expect(run('datatable(d:dynamic)[dynamic([1, 2, 3, 4]), dynamic([5])] | mv-expand d limit 2').rows).toEqual([['1'], ['2'], ['5']]);
     expect(run("datatable(d:dynamic)[dynamic({'k': 1, 'j': [2]})] | mv-expand kind=array d").rows).toEqual([['["k",1]'], ['["j",[2]]']]);
     expect(run("datatable(d:dynamic)[dynamic({'k': 1})] | mv-expand bagexpansion=array d").rows).toEqual([['["k",1]']]);
+  });
+});
+
+describe('top-nested', () => {
+  it('each level keeps the top N within its parent; default names aggregated_<key>', () => {
+    const q = "customMetrics | top-nested 2 of name by sum(value), top-nested 1 of Sub = tostring(customDimensions['Subscription ID']) by sum(value)";
+    // Sums: Total 71+50+90+40 = 251, Completion 30+60 = 90, Prompt 50, Cached 10 → Total, Completion.
+    // Total by subscription: 1 → 161, 2 → 50, 3 → 40; Completion: 1 → 60, 2 → 30.
+    expect(sortRows(run(q).rows)).toEqual([
+      ['Completion Tokens', 90, 'subscription1', 60],
+      ['Total Tokens', 251, 'subscription1', 161],
+    ]);
+  });
+
+  it('no count keeps every value; asc and a named aggregate', () => {
+    expect(sortRows(run('customMetrics | top-nested of name by Total = sum(value) asc').rows)).toEqual([
+      ['Completion Tokens', 90],
+      ['Prompt Cached Tokens', 10],
+      ['Prompt Tokens', 50],
+      ['Total Tokens', 251],
+    ]);
+    expect(run("customMetrics | top-nested 1 of name by sum(value) asc").rows).toEqual([['Prompt Cached Tokens', 10]]);
+  });
+
+  it("'with others' is refused by name", () => {
+    expect(errorOf('customMetrics | top-nested 1 of name with others = "rest" by count()').message).toBe("top-nested 'with others' is not supported by this emulator");
   });
 });
 
