@@ -15,6 +15,7 @@ import { emitMetric } from './emit-metric.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
 import { jsonp } from './jsonp.js';
+import { jsonToXml } from './json-to-xml.js';
 import { getAuthorizationContext } from './get-authorization-context.js';
 import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
@@ -38,6 +39,7 @@ import { trace } from './trace.js';
 import { wait } from './wait.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { validateJwt } from './validate-jwt.js';
+import { xmlToJson } from './xml-to-json.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
@@ -57,6 +59,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   findAndReplace,
   forwardRequest,
   jsonp,
+  jsonToXml,
   getAuthorizationContext,
   ipFilter,
   llmEmitTokenMetric,
@@ -80,6 +83,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   wait,
   validateAzureAdToken,
   validateJwt,
+  xmlToJson,
 ];
 
 const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
