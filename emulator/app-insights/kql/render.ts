@@ -4,6 +4,7 @@
  * `{ visualization, title, accumulate: false, isQuerySorted: false, kind: "default", annotation: "", by: null }`.
  * Those seven keys are always present; further `with (…)` properties are added under the camelCase
  * names below (inferred from Kusto's property names; the service's exact spelling is not documented).
+ * `isQuerySorted` is true when render directly follows sort/order/top (inferred, not documented).
  */
 
 /** Visualizations Kusto accepts in `render`. */

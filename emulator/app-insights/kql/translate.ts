@@ -171,6 +171,9 @@ class Translator {
         this.fail('Query', op.start, ["'render' operator must be the last operator in the query"]);
       }
       rel = this.operator(rel, op, topLevel);
+      // A render right after sort/top: the service reports the rows as sorted (isQuerySorted).
+      const before = p.operators[i - 1];
+      if (op.kind === 'render' && topLevel && this.render && (before?.kind === 'sort' || before?.kind === 'top')) this.render.isQuerySorted = true;
     }
     return rel;
   }

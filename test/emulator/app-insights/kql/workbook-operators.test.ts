@@ -304,6 +304,8 @@ describe('top-nested', () => {
 describe('render', () => {
   it('accepts the legacy form without parentheses and refuses unknown visualizations / properties', () => {
     expect(compileKql("customMetrics | render barchart title='24H Perf events' kind=stacked", OPTIONS).render).toEqual({ visualization: 'barchart', title: '24H Perf events', kind: 'stacked' });
+    expect(compileKql('customMetrics | summarize count() by name | order by name asc | render columnchart', OPTIONS).render).toEqual({ visualization: 'columnchart', isQuerySorted: true });
+    expect(compileKql('customMetrics | order by name asc | summarize count() by name | render columnchart', OPTIONS).render).toEqual({ visualization: 'columnchart' });
     expect(errorOf('customMetrics | render bubbles').message).toBe("'render' operator: unknown visualization 'bubbles'");
     expect(errorOf("customMetrics | render timechart with (colour='red')").message).toBe("'render' operator: unknown property 'colour'");
   });
