@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { spawn } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
 import { addLabCommand } from './labs/cli.js';
+import { addCounterOptions, counterStoreFromCli, type CounterCliOptions } from './counters-redis/cli.js';
 import { addPoliciesLintCommand } from './lint/cli.js';
 
 /** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
@@ -32,7 +34,7 @@ export function envLine(shell: 'sh' | 'powershell' | 'cmd', url?: string): strin
   return [`export PATH="${AZ_BIN_DIR}:$PATH"`, ...(url ? [`export ${AZ_URL_VARIABLE}="${url}"`] : [])].join('; ');
 }
 
-export interface StartOptions {
+export interface StartOptions extends CounterCliOptions {
   port: number;
   host: string;
   config?: string;
@@ -219,6 +221,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
 
   // `start` is the default command, so `ai-gateway-emulator --help` (and `npm start -- --help`) shows its options too.
   const start = program.commands.find((c) => c.name() === 'start')!;
+  addCounterOptions(start, positiveNumber);
   program.addHelpText('after', () => `\nOptions of start (the default command):\n${start.helpInformation().split('\nOptions:\n')[1] ?? ''}`);
 
   return program;
@@ -259,7 +262,10 @@ export async function startEmulatorFromCli(
   const dataDir = resolve(opts.data ?? '.data');
   const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
   const deployments = opts.inMemory ? createMemoryDeploymentStore() : createFileDeploymentStore(join(dataDir, 'deployments.json'));
+  const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const counters = await counterStoreFromCli(opts, config.counters, `${hostname()}-${process.pid}`, log);
   const emulator = createEmulator({
+    ...(counters ? { counters: counters.store } : {}),
     config,
     clock,
     telemetry,
@@ -306,6 +312,7 @@ export async function startEmulatorFromCli(
   out(`  App Insights: name ${ai.name}, appId ${ai.appId}, workspaceId ${ai.workspaceId}`);
   out(`    query: POST ${httpsUrl ?? url}/v1/apps/${ai.appId}/query  |  connection string: ${connectionString(ai, httpsUrl ?? url)}`);
   out(`    telemetry: ${opts.inMemory ? 'in memory' : telemetry.path}`);
+  out(`  Counters: ${counters ? counters.description : 'in memory (this process)'}`);
   out(`  az stand-in: ${envLine('sh', url)}  (or: ai-gateway-emulator shell --url ${url})`);
   out(`  Identity: ${url}/_emulator/identity/.well-known/openid-configuration (tenant ${emulator.identity.tenantId}); test tokens: ai-gateway-emulator tokens mint --url ${url}`);
   if (tlsNote) out(tlsNote);
@@ -313,6 +320,7 @@ export async function startEmulatorFromCli(
     // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.
     await Promise.all([httpsServer ? closeGracefully(httpsServer) : Promise.resolve(), emulator.close()]);
     await telemetry.close();
+    await counters?.store.close();
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
 }

@@ -1,3 +1,4 @@
+import type { CountersConfig } from '../counters-redis/cli.js';
 /** The emulator's configuration (JSON or YAML file, a preset, or an object passed to createEmulator). */
 export interface EmulatorConfig {
   gateway?: GatewayConfig;
@@ -14,6 +15,8 @@ export interface EmulatorConfig {
   appInsights?: Partial<AppInsightsConfig>;
   /** Signing key, tenant and fake credentials for validate-jwt, validate-azure-ad-token and get-authorization-context. */
   identity?: IdentityConfig;
+  /** Where token and rate counters live: in memory (default) or Redis shared by several gateways (README "Several gateways"). */
+  counters?: CountersConfig;
 }
 
 export interface PolicyEngineConfig {

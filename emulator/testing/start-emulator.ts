@@ -1,5 +1,5 @@
 import type { FaultRule, MockCall, ScriptedResponse } from '../../mock-models/index.js';
-import { createClock, createVirtualClock, parseScopePath, scopeKey, type ControllableClock, type EngineOptions, type MetricSample, type PolicyScope } from '../../policy-engine/index.js';
+import { createClock, createVirtualClock, parseScopePath, scopeKey, type ControllableClock, type CounterStore, type EngineOptions, type MetricSample, type PolicyScope } from '../../policy-engine/index.js';
 import { createSqliteTelemetryStore } from '../app-insights/sqlite-store.js';
 import { parseTimespan } from '../app-insights/timespan.js';
 import { createEmulator, type Emulator } from '../app.js';
@@ -24,6 +24,8 @@ export interface StartEmulatorOptions {
   dataDir?: string;
   host?: string;
   log?: (line: string) => void;
+  /** A counter store of your own (e.g. RedisCounterStore shared by several emulators); default: in memory. */
+  counters?: CounterStore;
 }
 
 export type ScopeRef = string | PolicyScope;
@@ -106,6 +108,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     onCompleted: (r) => void log.push(r),
     ...(options.engineOptions === undefined ? {} : { engineOptions: options.engineOptions }),
     ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.counters === undefined ? {} : { counters: options.counters }),
   });
   const toScope = (scope: ScopeRef): PolicyScope => (typeof scope === 'string' ? parseScopePath(scope) : scope);
   const applyPolicies = () => {

@@ -22,6 +22,11 @@ export interface CounterStore {
   counterAdd(key: string, amount: number, now: number, expiresAt: number): Promise<number>;
   /** Token bucket: atomically applies `update` to the stored state (undefined when absent). */
   bucketUpdate<T>(key: string, update: (state: BucketState | undefined) => { state: BucketState; result: T }): Promise<T>;
+  /**
+   * Runs `run` while no other gateway sharing this store runs one for `key` (a check followed by a charge then acts
+   * as one step). Absent on stores one process owns, where a check and its charge already run without interleaving.
+   */
+  exclusive?<T>(key: string, run: () => Promise<T>): Promise<T>;
   /** Removes every counter (emulator reset). */
   clear(): Promise<void>;
   /** Every counter as JSON (state export). */

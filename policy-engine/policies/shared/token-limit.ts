@@ -236,7 +236,7 @@ export function defineTokenLimitPolicy(name: string): PolicyDefinition {
         estimatePromptTokens: estimate!,
         names: { retryAfterHeader: 'Retry-After', ...names } as TokenLimitSettings['names'],
       };
-      return { run: (ctx) => enforceTokenLimit(ctx, settings) };
+      return { run: (ctx) => enforceTokenLimitExclusively(ctx, settings) };
     },
   });
 }
@@ -256,6 +256,13 @@ const LEDGERS = new WeakMap<CounterStore, Record<EngineOptions['tokenLimitAlgori
 function isStreamingRequest(ctx: RequestContext): boolean {
   const body = ctx.requestJson() as { stream?: unknown } | undefined;
   return body?.stream === true;
+}
+
+/** On a store shared by several gateways, the check and the estimate's charge run as one step per counter key. */
+function enforceTokenLimitExclusively(ctx: RequestContext, s: TokenLimitSettings): Promise<void> {
+  const store = ctx.services.counters;
+  if (!store.exclusive) return enforceTokenLimit(ctx, s);
+  return store.exclusive(`token-limit:${ctx.services.gatewayId}:${s.counterKey.get(ctx)}`, () => enforceTokenLimit(ctx, s));
 }
 
 async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Promise<void> {
