@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createClock, PolicyLoadError } from '../policy-engine/index.js';
 import { connectionString } from './app-insights/query-api.js';
 import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
-import { createSqliteTelemetryStore } from './app-insights/sqlite-store.js';
+import { createSqliteTelemetryStore, createSqliteTelemetryStoreRecovering, TelemetryStoreOpenError } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
 import { closeGracefully, createEmulator, type Emulator } from './app.js';
 import { addTokensCommand } from './identity/cli.js';
@@ -55,6 +55,10 @@ export interface StartOptions extends CounterCliOptions {
   cert?: string;
   key?: string;
   modelLatency?: 'none' | 'realistic';
+  /** Move a corrupt telemetry.db aside (timestamped) and start a fresh one. */
+  recoverTelemetry?: boolean;
+  /** Cap on telemetry.db in MiB (writes past it fail like a full disk: counted in /_emulator/health). */
+  telemetryMaxMb?: number;
 }
 
 function positiveNumber(value: string): number {
@@ -105,6 +109,8 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
     .addOption(new Option('--key <file>', 'TLS private key (PEM)'))
     .addOption(new Option('--model-latency <preset>', 'latency of the mock models: none (default) or realistic (workshops)').choices(['none', 'realistic']))
     .addOption(new Option('-q, --quiet', 'do not log warnings').default(false))
+    .addOption(new Option('--recover-telemetry', 'when telemetry.db is corrupt, rename it telemetry.db.corrupt-<timestamp> and start a fresh one'))
+    .addOption(new Option('--telemetry-max-mb <mib>', 'cap on telemetry.db; writes past it are counted as failures in /_emulator/health').argParser(positiveNumber))
     .action(async (opts: StartOptions) => {
       try {
         const { emulator, close } = await startEmulatorFromCli(opts, out);
@@ -121,8 +127,16 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
         };
         process.once('SIGINT', shutdown);
         process.once('SIGTERM', shutdown);
+        // Under `npm start` the parent (npm's shell) can die without passing SIGTERM on; an orphaned emulator
+        // would keep the port. Re-parented (ppid changed) → shut down as on SIGTERM.
+        if (process.env.npm_lifecycle_event !== undefined) {
+          const parent = process.ppid;
+          setInterval(() => {
+            if (process.ppid !== parent) void shutdown();
+          }, 250).unref();
+        }
       } catch (error) {
-        if (error instanceof ConfigError || error instanceof PolicyLoadError) {
+        if (error instanceof ConfigError || error instanceof PolicyLoadError || error instanceof TelemetryStoreOpenError) {
           process.stderr.write(`${error.message}\n`);
           process.exit(2);
         }
@@ -260,7 +274,15 @@ export async function startEmulatorFromCli(
   const config: EmulatorConfig = withNamedValues(withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!), opts.modelLatency), opts.namedValue ?? []);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
-  const telemetry = createSqliteTelemetryStore({ dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights) });
+  const storeOptions = { dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights), ...(opts.telemetryMaxMb ? { maxPageCount: Math.ceil(opts.telemetryMaxMb * 256) } : {}) };
+  let telemetry;
+  if (opts.recoverTelemetry && !opts.inMemory) {
+    const opened = createSqliteTelemetryStoreRecovering(storeOptions, clock.now());
+    if (opened.movedAside) out(`warning: telemetry: the corrupt database was moved to ${opened.movedAside}; starting with an empty one`);
+    telemetry = opened.store;
+  } else {
+    telemetry = createSqliteTelemetryStore(storeOptions);
+  }
   const deployments = opts.inMemory ? createMemoryDeploymentStore() : createFileDeploymentStore(join(dataDir, 'deployments.json'));
   const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const counters = await counterStoreFromCli(opts, config.counters, `${hostname()}-${process.pid}`, log);

@@ -1,6 +1,6 @@
 import Database, { type Database as SqliteDatabase, type Statement } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { executeKql, registerKqlFunctions } from './kql/index.js';
 import {
@@ -45,6 +45,59 @@ export interface SqliteTelemetryStoreOptions {
   busyTimeoutMs?: number;
   /** Background flush failures (the rows stay queued and are retried). Default: one stderr line. */
   onError?: (error: Error) => void;
+  /**
+   * Cap on the database size in pages (SQLite `max_page_count`; a page is 4 KiB): past it a write fails with
+   * SQLITE_FULL like a full disk. Unset: only the disk limits the size.
+   */
+  maxPageCount?: number;
+}
+
+/** Write health of the store, for `GET /_emulator/health`. */
+export interface TelemetryStoreHealth {
+  status: 'ok' | 'degraded';
+  path: string;
+  pendingRows: number;
+  /** Flushes (transactions) that failed since start; their rows stay queued and are retried. */
+  failedFlushes: number;
+  /** Rows given up when the queue passed maxQueue while flushes kept failing (never silently: counted here). */
+  droppedRows: number;
+  lastError: string | null;
+}
+
+/** Why the telemetry database could not be opened at start-up; the message says how to recover. */
+export class TelemetryStoreOpenError extends Error {
+  override name = 'TelemetryStoreOpenError';
+  constructor(
+    readonly reason: 'read-only' | 'corrupt' | 'full' | 'other',
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+function sqliteCode(error: unknown): string {
+  return typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+}
+
+/** Start-up failures of opening `path` in `dataDir` → one clear error with the recovery steps. */
+function openError(error: unknown, dataDir: string, path: string): TelemetryStoreOpenError {
+  const code = sqliteCode(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'SQLITE_READONLY' || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY')) {
+    return new TelemetryStoreOpenError('read-only', `The data directory ${dataDir} is not writable (${code || detail}): telemetry cannot be stored in ${path}. Start with --data <a writable directory>, or --in-memory.`, path);
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new TelemetryStoreOpenError(
+      'corrupt',
+      `The telemetry database ${path} is corrupt (${code}: ${detail}). Nothing was deleted. Start with --data <another directory>, or move the file aside and start fresh: --recover-telemetry (renames it to ${TELEMETRY_FILE}.corrupt-<timestamp>).`,
+      path,
+    );
+  }
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') {
+    return new TelemetryStoreOpenError('full', `The disk holding ${path} is full (${code}). Free space, or start with --data <a directory on another disk>, or --in-memory.`, path);
+  }
+  return new TelemetryStoreOpenError('other', `The telemetry database ${path} could not be opened: ${detail}`, path);
 }
 
 type Pending = [PhysicalTable, unknown[]];
@@ -73,6 +126,10 @@ export class SqliteTelemetryStore implements TelemetryStore {
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
   private readonly writeBatch: (batch: Pending[]) => void;
+  private failedFlushes = 0;
+  private droppedRows = 0;
+  private lastError: string | null = null;
+  private lastFlushFailed = false;
 
   constructor(options: SqliteTelemetryStoreOptions) {
     this.identity = options.identity;
@@ -84,16 +141,31 @@ export class SqliteTelemetryStore implements TelemetryStore {
       this.path = ':memory:';
       this.db = new Database(':memory:');
     } else {
-      if (!options.readonly) mkdirSync(options.dataDir, { recursive: true });
       this.path = join(options.dataDir, TELEMETRY_FILE);
-      this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000, ...(options.readonly ? { readonly: true, fileMustExist: true } : {}) });
-      if (!options.readonly) {
-        this.db.pragma('journal_mode = WAL');
-        // WAL + NORMAL: a committed batch survives a process crash (not necessarily a power cut).
-        this.db.pragma('synchronous = NORMAL');
+      let db: SqliteDatabase | undefined;
+      try {
+        if (!options.readonly) {
+          mkdirSync(options.dataDir, { recursive: true });
+          // SQLite opens a file in a read-only directory but fails at the first write (WAL, journal): check first.
+          accessSync(options.dataDir, fsConstants.W_OK);
+        }
+        db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 5000, ...(options.readonly ? { readonly: true, fileMustExist: true } : {}) });
+        if (!options.readonly) {
+          db.pragma('journal_mode = WAL');
+          // WAL + NORMAL: a committed batch survives a process crash (not necessarily a power cut).
+          db.pragma('synchronous = NORMAL');
+          applySchema(db);
+        } else {
+          db.prepare('SELECT count(*) FROM sqlite_schema').get();
+        }
+      } catch (error) {
+        db?.close();
+        throw openError(error, options.dataDir, this.path);
       }
+      this.db = db;
     }
-    if (!options.readonly) applySchema(this.db);
+    if (this.path === ':memory:') applySchema(this.db);
+    if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`);
     registerKqlFunctions(this.db);
     if (!options.readonly) {
       for (const table of PHYSICAL_TABLES) {
@@ -109,6 +181,10 @@ export class SqliteTelemetryStore implements TelemetryStore {
   /** Rows waiting for their transaction. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  health(): TelemetryStoreHealth {
+    return { status: this.lastFlushFailed ? 'degraded' : 'ok', path: this.path, pendingRows: this.queue.length, failedFlushes: this.failedFlushes, droppedRows: this.droppedRows, lastError: this.lastError };
   }
 
   // Rows are built by property assignment: object spread with undefined members is a slow path in V8
@@ -193,7 +269,8 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   query(kql: string, options: QueryOptions): QueryResult {
     this.assertOpen();
-    this.flushNow(true);
+    // A failing flush (disk full) is counted in health(); the query still answers from what is stored.
+    this.flushNow(false);
     const timespan = typeof options.timespan === 'string' ? parseTimespan(options.timespan, options.nowMs) : options.timespan;
     const compileOptions = { tables: kqlTables(options.tableSet ?? 'all'), nowMs: options.nowMs, ...(timespan ? { timespan } : {}) };
     const { columns, rows, render } = executeKql(this.db, kql, compileOptions);
@@ -202,7 +279,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   counts(): Record<string, number> {
     this.assertOpen();
-    this.flushNow(true);
+    this.flushNow(false);
     const out: Record<string, number> = {};
     for (const t of PHYSICAL_TABLES) out[t.name] = (this.db.prepare(`SELECT count(*) AS n FROM "${t.name}"`).get() as { n: number }).n;
     return out;
@@ -271,7 +348,15 @@ export class SqliteTelemetryStore implements TelemetryStore {
     if (this.inserts.size === 0) throw new Error(`The telemetry store at ${this.path} is read-only.`);
     this.queue.push([table, toSqlValues(table, row, defaults)]);
     if (this.queue.length >= this.maxQueue) {
-      this.flushNow(true);
+      // Backpressure: flush inline. If that fails too (disk full), the request is still answered: the oldest
+      // rows past the cap are dropped and counted (health), never thrown into the gateway's request path.
+      // After a failed flush only the retry timer tries again (no failing transaction per request).
+      if (!this.lastFlushFailed) this.flushNow(false);
+      if (this.queue.length >= this.maxQueue) {
+        const drop = this.queue.length - this.maxQueue + 1;
+        this.queue.splice(0, drop);
+        this.droppedRows += drop;
+      }
     } else if (this.queue.length >= this.batchSize) {
       this.immediate ??= setImmediate(() => this.flushNow(false));
     } else {
@@ -294,9 +379,13 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.queue = [];
     try {
       this.writeBatch(batch);
+      this.lastFlushFailed = false;
     } catch (error) {
       this.queue = batch.concat(this.queue);
       const e = error instanceof Error ? error : new Error(String(error));
+      this.failedFlushes++;
+      this.lastFlushFailed = true;
+      this.lastError = `${sqliteCode(e) || e.name}: ${e.message}`;
       if (rethrow) throw e;
       this.onError(e);
       this.timer ??= setTimeout(() => this.flushNow(false), Math.max(this.flushIntervalMs, 1000));
@@ -356,6 +445,23 @@ export function performanceBucket(ms: number): string {
 
 export function createSqliteTelemetryStore(options: SqliteTelemetryStoreOptions): SqliteTelemetryStore {
   return new SqliteTelemetryStore(options);
+}
+
+/**
+ * Opens the store; when the database file is corrupt, moves it (and its -wal/-shm files) aside as
+ * `telemetry.db.corrupt-<timestamp>` and starts a fresh one. Never deletes anything. `nowMs` names the copy.
+ */
+export function createSqliteTelemetryStoreRecovering(options: SqliteTelemetryStoreOptions, nowMs: number): { store: SqliteTelemetryStore; movedAside?: string } {
+  try {
+    return { store: createSqliteTelemetryStore(options) };
+  } catch (error) {
+    if (!(error instanceof TelemetryStoreOpenError) || error.reason !== 'corrupt') throw error;
+    const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const movedAside = `${error.path}.corrupt-${stamp}`;
+    renameSync(error.path, movedAside);
+    for (const suffix of ['-wal', '-shm']) if (existsSync(error.path + suffix)) renameSync(error.path + suffix, movedAside + suffix);
+    return { store: createSqliteTelemetryStore(options), movedAside };
+  }
 }
 
 export interface ShutdownFlushOptions {

@@ -184,6 +184,8 @@ export interface TelemetryStore {
   clear(): Promise<void>;
   /** Flushes and releases the backend; later writes throw TelemetryStoreClosedError. */
   close(): Promise<void>;
+  /** Write health (failed flushes, dropped rows, last error) for GET /_emulator/health. */
+  health?(): { status: 'ok' | 'degraded'; pendingRows: number; failedFlushes: number; droppedRows: number; lastError: string | null };
 }
 
 export const STORE_CLOSED_MESSAGE = 'The telemetry store is closed.';

@@ -43,7 +43,8 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
   router.use(express.text({ limit: '10mb', type: ['application/xml', 'text/xml', 'text/plain', 'application/vnd.ms-azure-apim.policy.raw+xml'] }));
 
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', clock: emulator.clock.state() });
+    const telemetry = emulator.telemetry.health?.();
+    res.json({ status: 'ok', clock: emulator.clock.state(), ...(telemetry ? { telemetry } : {}) });
   });
 
   router.get('/subscriptions', (_req, res) => {
