@@ -618,6 +618,7 @@ class Translator {
         return this.fail('Query', e.start, [`'make-series' operator: '${name}' is not an aggregation function make-series accepts (${[...MAKE_SERIES_AGGREGATES].join(', ')})`]);
       }
       const b = this.bind(e, scope, { op: 'make-series', aggregates: true });
+      if (!isNumeric(b.type)) this.fail('Query', e.start, [`'make-series' operator: aggregates must return numbers; '${e.name}' returns '${b.type}'`]);
       let def: Bound = { sql: '0', type: 'long', constant: { value: 0 } };
       if (it.defaultValue) {
         def = this.bind(it.defaultValue, EMPTY_SCOPE, ctx);

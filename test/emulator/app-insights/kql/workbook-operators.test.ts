@@ -143,6 +143,7 @@ describe('make-series', () => {
     expect(axis.code).toBe('SEM0223');
     expect(axis.pos).toBe('customMetrics | make-series count() on '.length);
     expect(errorOf('customMetrics | make-series count() on timestamp step 1').message).toMatch(/step.*timespan/);
+    expect(errorOf('customMetrics | make-series max(timestamp) on timestamp step 1h').message).toBe("'make-series' operator: aggregates must return numbers; 'max' returns 'datetime'");
     expect(errorOf('customMetrics | make-series count() on timestamp step 0s').message).toMatch(/step must be positive/);
   });
 });
