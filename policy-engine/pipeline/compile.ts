@@ -3,6 +3,7 @@ import { compileExpression, ExpressionRuntimeError, toCSharpString, type Compile
 import { bicepPlaceholder, placeholderHint, type AttributeKind, type AttributeSpec, type AttributeType, type CompileEnv, type PolicyDefinition, type ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
 import { readPolicyXml } from '../xml/index.js';
+import { substituteNamedValues } from '../xml/named-values.js';
 import type { PolicyAttribute, PolicyElement, PolicyText, PolicyXmlDocument } from '../xml/model.js';
 import { PolicyError } from './last-error.js';
 import { SECTION_NAMES, type EngineOptions, type PolicyStep, type RequestContext, type ScopeKind, type SectionName } from './types.js';
@@ -28,6 +29,8 @@ export interface CompileDocumentOptions {
   backendIds: ReadonlySet<string>;
   /** Lower-case names of `{{…}}` references left unresolved (strict mode off). */
   undefinedNamedValues?: ReadonlySet<string>;
+  /** The document text (set internally, for CompileEnv.innerMarkup). */
+  sourceText?: string;
 }
 
 const ID_ATTRIBUTE = 'id';
@@ -35,6 +38,7 @@ const ID_ATTRIBUTE = 'id';
 /** Reads and compiles one scope's policy document. Throws PolicyLoadError when it has errors. */
 export function compilePolicyDocument(xml: string, opts: CompileDocumentOptions): CompiledDocument {
   const doc = readPolicyXml(xml, { name: opts.name ?? `${opts.scope} policy`, namedValues: opts.namedValues, placeholders: opts.placeholders });
+  opts = { ...opts, sourceText: xml };
   const undefinedNames = undefinedNamedValues(doc, opts.options.strict);
   if (undefinedNames.names.size > 0) opts = { ...opts, undefinedNamedValues: undefinedNames.names };
   const diagnostics = undefinedNames.diagnostics;
@@ -95,7 +99,10 @@ const NAMED_VALUE_REFERENCE = /\{\{([A-Za-z0-9._-]+)\}\}/g;
 function undefinedNamedValues(doc: PolicyXmlDocument, strict: boolean): { diagnostics: Diagnostic[]; names: Set<string> } {
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, { first: Diagnostic; name: string; count: number }>();
+  const liquid = doc.root ? liquidTemplateSpans(doc.root) : [];
   for (const d of doc.diagnostics) {
+    // `{{body.x}}` in a Liquid set-body is template output, not a named value.
+    if (d.code === 'XML1003' && liquid.some((s) => d.span.start >= s.start && d.span.end <= s.end)) continue;
     const reference = d.code === 'XML1003' ? /^\{\{(.+)\}\}$/.exec(doc.source.text.slice(d.span.start, d.span.end))?.[1] : undefined;
     if (reference === undefined) {
       diagnostics.push(d);
@@ -114,6 +121,28 @@ function undefinedNamedValues(doc: PolicyXmlDocument, strict: boolean): { diagno
     diagnostics[diagnostics.indexOf(first)] = replacement;
   }
   return { diagnostics, names: new Set(byName.keys()) };
+}
+
+/** Spans of `<set-body template="liquid">` elements. */
+function liquidTemplateSpans(node: PolicyElement, out: Span[] = []): Span[] {
+  if (node.name === 'set-body' && node.attributes.some((a) => a.name === 'template' && a.value.toLowerCase() === 'liquid')) out.push(node.span);
+  else for (const child of node.children) liquidTemplateSpans(child, out);
+  return out;
+}
+
+/** The text between an element's start and end tags in the document (empty for `<x/>`). */
+function innerMarkupOf(source: string, node: PolicyElement): string {
+  const raw = source.slice(node.span.start, node.span.end);
+  let quote = '';
+  let i = node.nameSpan.end - node.span.start;
+  for (; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (quote) quote = c === quote ? '' : quote;
+    else if (c === '"' || c === "'") quote = c;
+    else if (c === '>') break;
+  }
+  if (raw[i - 1] === '/') return '';
+  return raw.slice(i + 1, raw.lastIndexOf('</'));
 }
 
 /** One POL3016 per backend id in a document (a lab names its backend in inbound and again inside retry). */
@@ -206,7 +235,7 @@ function compileStep(node: PolicyElement, path: string, section: SectionName, op
 
 function validateChildren(definition: PolicyDefinition, node: PolicyElement, report: Reporter): void {
   const allowed = definition.children;
-  if (allowed === 'policies') return;
+  if (allowed === 'policies' || allowed === 'markup') return;
   for (const child of node.children) {
     if (!allowed || !allowed.includes(child.name)) report('PolInvalidChild', child.nameSpan, [node.name, child.name]);
   }
@@ -223,6 +252,10 @@ function createCompileEnv(section: SectionName, path: string, opts: CompileDocum
     report,
     attr(node, name, spec) {
       return compileAttribute(env, node, name, spec);
+    },
+    innerMarkup(node) {
+      const inner = innerMarkupOf(opts.sourceText ?? '', node);
+      return substituteNamedValues(inner, { namedValues: opts.namedValues, placeholders: opts.placeholders }).text;
     },
     text(node, options) {
       const text = node.text;

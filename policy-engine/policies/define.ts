@@ -42,6 +42,8 @@ export interface CompileEnv {
   text(node: PolicyElement, options?: { trim?: boolean }): ValueSource<string> | undefined;
   /** Compiles an expression or literal from a raw attribute/text carrier. */
   expression(carrier: PolicyAttribute | PolicyText): CompiledExpression | undefined;
+  /** The element's content as written (markup included, named values substituted), e.g. a Liquid template. */
+  innerMarkup(node: PolicyElement): string;
   /** Compiles child elements as policies of the current section (choose/when, retry, return-response…). */
   compileSteps(nodes: readonly PolicyElement[], pathPrefix: string): PolicyStep[];
   /** Evaluates an expression, mapping runtime failures to APIM's ExpressionValueEvaluationFailure. */
@@ -60,8 +62,8 @@ export interface PolicyDefinition {
   sections: readonly SectionName[];
   /** Declared attributes (others are rejected). `id` is always allowed. */
   attributes: Record<string, AttributeSpec>;
-  /** Allowed child element names; 'policies' = any policy of the section; omitted = none. */
-  children?: readonly string[] | 'policies';
+  /** Allowed child element names; 'policies' = any policy of the section; 'markup' = any XML (set-body's literal content); omitted = none. */
+  children?: readonly string[] | 'policies' | 'markup';
   /** Load time: validate and build the closure. Returning undefined means diagnostics were reported. */
   compile(node: PolicyElement, env: CompileEnv): CompiledPolicy | undefined;
 }

@@ -1,7 +1,13 @@
+import type { Template } from 'liquidjs';
 import { definePolicy } from './define.js';
-import { targetsResponse, writeBodyText } from './shared/message-body.js';
+import { liquidBody, liquidContext, parseLiquid, renderLiquid } from './shared/liquid.js';
+import { readBodyText, targetsResponse, writeBodyText } from './shared/message-body.js';
 
-/** `<set-body>text | @(expr)</set-body>`: the request body in inbound/backend, the response body in outbound/on-error. */
+/**
+ * `<set-body>text | @(expr)</set-body>`: the request body in inbound/backend, the response body in outbound/on-error.
+ * `template="liquid"`: the content is a Liquid template over `body` (the current body, JSON or XML by Content-Type)
+ * and `context`; `parse-date` and `xsi-nil` shape how the body binds.
+ */
 export const setBody = definePolicy({
   name: 'set-body',
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
@@ -10,16 +16,37 @@ export const setBody = definePolicy({
     'xsi-nil': { kind: 'enum', values: ['blank', 'null'], expressions: false },
     'parse-date': { kind: 'bool', expressions: false },
   },
+  children: 'markup',
   compile(node, env) {
-    const template = node.attributes.find((a) => a.name === 'template');
-    if (template && template.value.toLowerCase() === 'liquid') {
-      env.report('PolInvalidAttributeValue', template.valueSpan, [node.name, 'template', template.value, 'liquid templates are not emulated']);
-      return undefined;
+    const template = env.attr(node, 'template', { kind: 'enum', values: ['liquid', 'none'], expressions: false });
+    const xsiNil = env.attr(node, 'xsi-nil', { kind: 'enum', values: ['blank', 'null'], expressions: false });
+    const parseDate = env.attr(node, 'parse-date', { kind: 'bool', expressions: false });
+    if (template?.constant?.toLowerCase() === 'liquid') {
+      let parsed: Template[];
+      try {
+        parsed = parseLiquid(env.innerMarkup(node));
+      } catch (error) {
+        env.report('PolAttributeConflict', node.nameSpan, [node.name, `Liquid template: ${(error as Error).message}`]);
+        return undefined;
+      }
+      const options = { parseDate: parseDate?.constant ?? true, xsiNil: (xsiNil?.constant ?? 'blank') as 'blank' | 'null' };
+      return {
+        async run(ctx) {
+          const response = targetsResponse(env.section, ctx);
+          // return-response starts a new message: its templates see an empty body (as the reference warns).
+          const text = ctx.buildingResponse ? '' : await readBodyText(ctx, response);
+          const contentType = (response ? ctx.response?.headers.get('content-type') : ctx.request.headers.get('content-type'))?.join(', ');
+          const body = liquidBody(text, contentType, options);
+          writeBodyText(ctx, response, renderLiquid(parsed, { body, context: liquidContext(ctx) }, ctx.services.clock.now()));
+        },
+      };
     }
+    // Literal XML content (`<set-body><root>…</root></set-body>`) is the body as written.
     const text = env.text(node, { trim: false }) ?? { isExpression: false, constant: '', get: () => '' };
+    const markup = node.children.length > 0 && !node.text?.expression ? env.innerMarkup(node) : undefined;
     return {
       run(ctx) {
-        writeBodyText(ctx, targetsResponse(env.section, ctx), text.get(ctx));
+        writeBodyText(ctx, targetsResponse(env.section, ctx), markup ?? text.get(ctx));
       },
     };
   },
