@@ -272,14 +272,22 @@ export function registerKqlFunctions(db: Database): void {
     return v === undefined ? '' : v;
   });
   // parse operator: captures of the groups kqlp0, kqlp1… as a JSON array, or NULL when the row does not match.
+  // SQLite inlines the CTE, so one row may call it once per reference: the last answer is memoized.
+  let lastParse: { s: string; p: string; f: string; out: string | null } | undefined;
   db.function('kql_parse', det, (s: Scalar, p: Scalar, f: Scalar) => {
-    const re = regex(text(p), text(f));
-    const m = re ? re.exec(text(s)) : null;
-    if (!m) return null;
-    const groups = m.groups ?? {};
-    const out: Array<string | null> = [];
-    for (let i = 0; `kqlp${i}` in groups; i++) out.push(groups[`kqlp${i}`] ?? null);
-    return JSON.stringify(out);
+    const [st, pt, ft] = [text(s), text(p), text(f)];
+    if (lastParse && lastParse.s === st && lastParse.p === pt && lastParse.f === ft) return lastParse.out;
+    const re = regex(pt, ft);
+    const m = re ? re.exec(st) : null;
+    let out: string | null = null;
+    if (m) {
+      const groups = m.groups ?? {};
+      const values: Array<string | null> = [];
+      for (let i = 0; `kqlp${i}` in groups; i++) values.push(groups[`kqlp${i}`] ?? null);
+      out = JSON.stringify(values);
+    }
+    lastParse = { s: st, p: pt, f: ft, out };
+    return out;
   });
   db.function('kql_replace_regex', det, (s: Scalar, p: Scalar, r: Scalar) => {
     const re = regex(text(p), 'g');
