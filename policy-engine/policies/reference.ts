@@ -64,7 +64,6 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   'validate-parameters': 'needs the API schema of parameters, which the emulator does not import',
   'validate-status-code': 'needs the API schema of responses, which the emulator does not import',
   proxy: 'outbound HTTP proxies are not emulated (backends are called directly)',
-  'redirect-content-urls': 'not implemented yet',
   'xsl-transform': 'not implemented yet (needs an XSLT processor)',
   'cross-domain': 'Flash/Silverlight cross-domain files are not served',
   'invoke-dapr-binding': 'needs a Dapr sidecar (self-hosted gateways only)',

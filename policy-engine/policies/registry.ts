@@ -23,6 +23,7 @@ import { llmTokenLimit } from './llm-token-limit.js';
 import { mockResponse } from './mock-response.js';
 import { quota } from './quota.js';
 import { quotaByKey } from './quota-by-key.js';
+import { redirectContentUrls } from './redirect-content-urls.js';
 import { rateLimit } from './rate-limit.js';
 import { rateLimitByKey } from './rate-limit-by-key.js';
 import { retry } from './retry.js';
@@ -67,6 +68,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   mockResponse,
   quota,
   quotaByKey,
+  redirectContentUrls,
   rateLimit,
   rateLimitByKey,
   retry,
