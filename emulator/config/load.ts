@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 
 /** Fully defaulted configuration the emulator runs on. */
 export interface ResolvedConfig {
-  gateway: { serviceName: string; region: string; gatewayId: string };
+  gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number };
   namedValues: Record<string, string>;
   backends: ResolvedBackend[];
   apis: ResolvedApi[];
@@ -224,6 +224,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       serviceName: config.gateway?.serviceName ?? 'apim-emulator',
       region: config.gateway?.region ?? 'UK South',
       gatewayId: config.gateway?.gatewayId ?? 'managed',
+      maxRequestBodyBytes: positiveInteger(config.gateway?.maxRequestBodyBytes, 'gateway.maxRequestBodyBytes', 100 * 1024 * 1024, fail),
     },
     namedValues: config.namedValues ?? {},
     backends,
@@ -269,4 +270,10 @@ function unique(values: string[], path: string, fail: (path: string, message: st
     if (seen.has(k)) fail(path, `duplicate '${v}'`);
     seen.add(k);
   }
+}
+
+function positiveInteger(value: unknown, path: string, fallback: number, fail: (path: string, message: string) => never): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(path, `must be a positive integer (got ${JSON.stringify(value)})`);
+  return value;
 }

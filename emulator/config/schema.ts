@@ -49,6 +49,8 @@ export interface GatewayConfig {
   region?: string;
   /** context.Deployment.GatewayId ("managed" for managed gateways). */
   gatewayId?: string;
+  /** Largest request body the gateway reads, in bytes (default 104,857,600); larger → 413 before any policy runs. */
+  maxRequestBodyBytes?: number;
 }
 
 export interface BackendConfig {

@@ -11,6 +11,7 @@ export const gatewayErrors = {
   resourceNotFound: (): GatewayErrorResponse => ({ statusCode: 404, body: apimErrorBody(404, RESOURCE_NOT_FOUND) }),
   missingSubscriptionKey: (): GatewayErrorResponse => ({ statusCode: 401, body: apimErrorBody(401, MISSING_SUBSCRIPTION_KEY) }),
   invalidSubscriptionKey: (): GatewayErrorResponse => ({ statusCode: 401, body: apimErrorBody(401, INVALID_SUBSCRIPTION_KEY) }),
+  requestEntityTooLarge: (): GatewayErrorResponse => ({ statusCode: 413, body: apimErrorBody(413, 'Request entity too large') }),
   internalServerError: (activityId: string): GatewayErrorResponse => ({
     statusCode: 500,
     body: apimErrorBody(500, 'Internal server error', { activityId }),

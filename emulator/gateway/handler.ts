@@ -62,6 +62,11 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
   const complete = (statusCode: number, extra: Partial<CompletedRequest> = {}) =>
     deps.onCompleted?.({ requestId, startedAt, durationMs: clock.now() - startedAt, method, url: url?.href ?? String(req.url), clientIp, statusCode, ...extra });
 
+  if (body !== undefined && body.length > deps.config().gateway.maxRequestBodyBytes) {
+    // Refused before routing and policies: nothing is parsed or tokenized (gateway.maxRequestBodyBytes).
+    await send(res, withRequestId(errorResponse(gatewayErrors.requestEntityTooLarge()), requestId));
+    return complete(413);
+  }
   let match = url ? deps.routes().match(method, url.pathname) : undefined;
   const headers = headerBagFrom(req);
   // A CORS preflight to an operation without an OPTIONS twin is answered by the inbound cors policies alone,
