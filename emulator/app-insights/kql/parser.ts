@@ -414,6 +414,7 @@ function createParser(text: string) {
       case 'join':
         return parseJoin();
       case 'mv-expand':
+      case 'mvexpand': // legacy spelling, still in App Insights workbooks
         return parseMvExpand();
       case 'render':
         return parseRender();

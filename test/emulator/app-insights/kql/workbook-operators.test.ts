@@ -62,7 +62,7 @@ const SCHEMA_QUERIES = [
 ];
 
 describe('result columns equal Kusto.Language', () => {
-  it.each(SCHEMA_QUERIES)('%s', (q) => {
+  it.each([...SCHEMA_QUERIES, 'customMetrics | make-series n = count() on timestamp in range(datetime(2026-07-24 09:00), datetime(2026-07-24 11:00), 1h) | mvexpand timestamp to typeof(datetime), n to typeof(long)'])('%s', (q) => {
     const expected = oracle.analyze(q);
     expect(expected.errors).toEqual([]);
     expect(compileKql(q, OPTIONS).columns).toEqual(expected.columns);
@@ -309,6 +309,52 @@ describe('render', () => {
     expect(compileKql('customMetrics | order by name asc | summarize count() by name | render columnchart', OPTIONS).render).toEqual({ visualization: 'columnchart' });
     expect(errorOf('customMetrics | render bubbles').message).toBe("'render' operator: unknown visualization 'bubbles'");
     expect(errorOf("customMetrics | render timechart with (colour='red')").message).toBe("'render' operator: unknown property 'colour'");
+  });
+});
+
+/**
+ * The shape of the labs' usage workbook tiles (openai-usage-analysis-workbook): an Operation picker row,
+ * a `{TimeRange}` filter, `make-series … in range({TimeRange:start}, {TimeRange:end}, {TimeRange:grain})`
+ * and the legacy `mvexpand … to typeof()`. Our own query text; parameters substituted as the test sees fit.
+ */
+describe('lab workbook tile shape on the telemetry store (requests)', () => {
+  const identity = defaultAppInsightsIdentity();
+  const store = createSqliteTelemetryStore({ inMemory: true, identity });
+  const at10 = (mm: number) => Date.UTC(2026, 6, 24, 10, mm, 0);
+  const request = (timestamp: number, name: string, durationMs: number) =>
+    store.writeRequest({ timestamp, id: `r${timestamp}`, name, url: 'https://apim/x', resultCode: 200, durationMs, success: true, dimensions: {} });
+  request(at10(1), 'POST /chat', 100);
+  request(at10(3), 'POST /chat', 300);
+  request(at10(7), 'GET /models', 50);
+  request(at10(16), 'POST /chat', 200);
+  request(at10(20), 'GET /models', 70);
+  request(at10(-1), 'POST /chat', 999);
+  afterAll(() => store.close());
+
+  const tile = (series: string, show: string, type: string, operation: { Operation: string; App: string }) =>
+    `let row = dynamic(${JSON.stringify(operation)});
+let operation = tostring(row.Operation);
+let app = tostring(row.App);
+requests
+| where timestamp between (datetime(2026-07-24T10:00:00Z) .. datetime(2026-07-24T10:20:00Z))
+| where (name == operation and appName == app) or (operation == '' and app == '') or (operation == 'All operations' and app == 'All apps')
+| make-series ${series} = ${show} default = 0 on timestamp in range(datetime(2026-07-24T10:00:00Z), datetime(2026-07-24T10:20:00Z), 5m)
+| mvexpand timestamp to typeof(datetime), ${series} to typeof(${type})`;
+  const query = (q: string) => store.query(q, { nowMs: NOW_MS, tableSet: 'classic' }).tables[0]!;
+  const axis = [0, 5, 10, 15, 20].map((m) => new Date(at10(m)).toISOString());
+
+  it('Requests = count() for all operations: one row per 5-minute bin, stop inclusive, empty bins 0', () => {
+    const t = query(tile('Requests', 'count()', 'long', { Operation: 'All operations', App: 'All apps' }));
+    expect(t.columns).toEqual([{ name: 'Requests', type: 'long' }, { name: 'timestamp', type: 'datetime' }]);
+    expect(t.rows).toEqual([[2, axis[0]], [1, axis[1]], [0, axis[2]], [1, axis[3]], [1, axis[4]]]);
+  });
+
+  it('Duration = avg / percentile for one operation of this app', () => {
+    const chat = { Operation: 'POST /chat', App: identity.name };
+    expect(query(tile('Duration', 'avg(duration)', 'real', chat)).rows).toEqual([[200, axis[0]], [0, axis[1]], [0, axis[2]], [200, axis[3]], [0, axis[4]]]);
+    expect(query(tile('Duration', 'percentile(duration, 95)', 'real', { Operation: 'All operations', App: 'All apps' })).rows).toEqual([
+      [300, axis[0]], [50, axis[1]], [0, axis[2]], [200, axis[3]], [70, axis[4]],
+    ]);
   });
 });
 
