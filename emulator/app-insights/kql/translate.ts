@@ -59,6 +59,7 @@ const MAKE_SERIES_AGGREGATES = new Set([
   'sum', 'sumif', 'take_any', 'variance', 'varianceif', 'variancep',
 ]);
 const RANGE_ROW_LIMIT = 10_000_000;
+const BAG_UNPACK_MAX_COLUMNS = 1500;
 
 /** Kusto column names and types of each comparison-level string operator → SQL builder. */
 const STRING_OPERATORS: Record<string, { udf: string; negated: boolean }> = {};
@@ -553,6 +554,8 @@ class Translator {
     );
     const found = this.options.probe(probe.sql, probe.params) as Array<[string, string | null]>;
     const keys = found.filter(([k]) => !ignored.includes(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // SQLite's column limit is 2000 per SELECT.
+    if (keys.length + rel.cols.length > BAG_UNPACK_MAX_COLUMNS) this.fail('Query', op.pluginStart, [`bag_unpack: ${keys.length} distinct properties exceed this emulator's ${BAG_UNPACK_MAX_COLUMNS}-column limit; project the keys you need`]);
     const bagColName = colArg.kind === 'name' ? colArg.name : undefined;
     const out = rel.cols.filter((c) => c.name !== bagColName).map((c) => ({ name: c.name, type: c.type, sql: c.sql }));
     const path = (key: string) => this.param(`$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);

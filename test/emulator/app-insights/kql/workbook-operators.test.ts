@@ -241,6 +241,12 @@ describe('evaluate bag_unpack', () => {
     expect(run(`${T} | evaluate bag_unpack(d, 'p_', 'error', dynamic(['v']))`).columns.map((c) => c.name)).toEqual(['Name', 'p_Name']);
   });
 
+  it('more properties than the column limit are refused with a clear message', () => {
+    expect(errorOf("range i from 1 to 1600 step 1 | summarize b = make_bag(bag_pack(strcat('k', i), i)) | evaluate bag_unpack(b)").message).toBe(
+      "bag_unpack: 1600 distinct properties exceed this emulator's 1500-column limit; project the keys you need",
+    );
+  });
+
   it('compiling alone (no database for the first pass) is refused; other plugins are refused by name', () => {
     expect(() => compileKql('customMetrics | evaluate bag_unpack(customDimensions)', OPTIONS)).toThrow(/bag_unpack: its columns depend on the data/);
     const pivot = errorOf('customMetrics | evaluate pivot(name)');
