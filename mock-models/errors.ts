@@ -82,6 +82,14 @@ export const azureErrors = {
   badRequest(message: string, param: string | null): AzureOpenAIError {
     return new AzureOpenAIError(400, { error: { code: 'BadRequest', message, param, type: 'invalid_request_error' } });
   },
+  /** Azure OpenAI's 400 for a prompt (plus max_tokens) longer than the model's context window. */
+  contextLengthExceeded(window: number, promptTokens: number, maxTokens: number | undefined): AzureOpenAIError {
+    const message =
+      maxTokens === undefined
+        ? `This model's maximum context length is ${window} tokens. However, your messages resulted in ${promptTokens} tokens. Please reduce the length of the messages.`
+        : `This model's maximum context length is ${window} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
+    return new AzureOpenAIError(400, { error: { message, type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+  },
   missingParameter(param: string): AzureOpenAIError {
     return azureErrors.badRequest(`Missing required parameter: '${param}'.`, param);
   },

@@ -262,6 +262,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     const chat = parseChatRequest(body);
     const occurrence = d.config.variedRepeats && chat.seed === undefined ? nextOccurrence(`${d.name}\u0000${canonicalJson(body)}`) : 0;
     const promptTokens = countChatPromptTokens(chat.messages, { encoding: d.encoding, model: d.model, tools: chat.tools, functions: chat.functions });
+    const contextWindow = d.config.contextWindow ?? d.info?.contextWindow;
+    if (contextWindow !== undefined && promptTokens + (chat.maxTokens ?? 0) > contextWindow) throw azureErrors.contextLengthExceeded(contextWindow, promptTokens, chat.maxTokens);
     return {
       promptTokens,
       cost: promptTokens + (chat.maxTokens ?? d.config.defaultMaxTokensCost ?? DEFAULT_MAX_TOKENS_COST),

@@ -39,6 +39,8 @@ export interface DeploymentConfig {
   requestWindowMs?: number;
   /** Charged for max_tokens when a request has none (default 16). */
   defaultMaxTokensCost?: number;
+  /** Context window in tokens (default: the catalogue's for the model); prompts past it get context_length_exceeded. */
+  contextWindow?: number;
   /** Tokenizer override; defaults from the model name. */
   encoding?: EncodingName;
   /** `x-ms-region` display name for this deployment; defaults to the mock's region. */

@@ -122,6 +122,8 @@ export interface ModelDeploymentConfig {
   completionTokens?: { min: number; max: number; mean?: number; sd?: number };
   /** Identical requests without a seed get different answers, like a sampling model (the lab presets set it). */
   variedRepeats?: boolean;
+  /** Context window in tokens (default: the model's, e.g. 1,047,576 for gpt-4.1-mini); longer prompts → 400 context_length_exceeded. */
+  contextWindow?: number;
   /** Responses served first, in order (restored by reset): { content?, usage?, status?, headers?, body? }. */
   script?: Array<{ content?: string; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; headers?: Record<string, string>; body?: unknown }>;
 }
@@ -144,6 +146,8 @@ export interface ApiConfig {
   policy?: string;
   /** Plain-text placeholders replaced in this API's policies before parsing (the labs' `{backend-id}`). */
   policyPlaceholders?: Record<string, string>;
+  /** The API's OpenAPI 3 document (JSON object), the schema the validate-* policies check messages against. */
+  openApi?: Record<string, unknown>;
   version?: string;
   revision?: string;
 }
