@@ -30,6 +30,7 @@ import { createForwarder } from './gateway/forward.js';
 import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
 import { handleGatewayRequest, type CompletedRequest } from './gateway/handler.js';
+import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus.js';
 import { RouteTable } from './gateway/routes.js';
 import { SubscriptionGate } from './gateway/subscriptions.js';
 
@@ -47,6 +48,8 @@ export interface CreateEmulatorOptions {
   /** Require this key (header `x-emulator-admin-key`) on the control plane. */
   adminKey?: string;
   onCompleted?: (record: CompletedRequest) => void;
+  /** Prometheus metrics served at GET /metrics (default: a registry of this emulator's own). */
+  prometheus?: PrometheusMetrics;
   log?: (line: string) => void;
   /** Where lab deployments (`az deployment group create`) are kept (default: in memory). */
   deployments?: DeploymentStore;
@@ -67,6 +70,8 @@ export interface Emulator {
   readonly recentRequests: RecentRequests;
   /** Signing key, OpenID documents and token minting (kept across reconfigure). */
   readonly identity: EmulatorIdentity;
+  /** The registry behind GET /metrics. */
+  readonly prometheus: PrometheusMetrics;
   /** Telemetry writes still being prepared (LLM log rows wait for streamed usage). */
   settled(): Promise<void>;
   listen(port?: number, host?: string): Promise<{ server: Server; url: string }>;
@@ -92,9 +97,14 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   const telemetry = options.telemetry ?? createSqliteTelemetryStore({ inMemory: true, identity: config.appInsights });
   const ownsTelemetry = options.telemetry === undefined;
   const storeSink = storeMetricSink(telemetry, config.gateway.serviceName);
-  const metrics: MetricSink = options.metrics
-    ? { emit: (s) => (storeSink.emit(s), options.metrics!.emit(s)) }
-    : storeSink;
+  const prometheus = options.prometheus ?? createPrometheusMetrics({ counterStore: counters });
+  const metrics: MetricSink = {
+    emit: (s) => {
+      storeSink.emit(s);
+      prometheus.sink.emit(s);
+      options.metrics?.emit(s);
+    },
+  };
   const recordRequest = createRequestRecorder(telemetry, config.gateway);
   const pendingRecords = new Set<Promise<void>>();
   const recentRequests = createRecentRequests();
@@ -181,6 +191,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return engine;
     },
     mocks,
+    prometheus,
     get backendRouter() {
       return router;
     },
@@ -265,6 +276,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       ...(options.adminKey === undefined ? {} : { adminKey: options.adminKey }),
     }),
   );
+  app.get('/metrics', (_req, res, next) => void prometheus.text().then((text) => res.type(prometheus.contentType).send(text), next));
   app.use(createIngestionRouter({ store: telemetry, identity: config.appInsights }));
   app.use(createQueryApiRouter({ store: telemetry, identity: config.appInsights, clock }));
   const onCompleted = (record: CompletedRequest) => {
@@ -273,6 +285,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       .finally(() => pendingRecords.delete(pending));
     pendingRecords.add(pending);
     recentRequests.add(record);
+    prometheus.onCompleted(record);
     options.onCompleted?.(record);
   };
   const rawBody = express.raw({ type: () => true, limit: '100mb' });

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { createRedisCounterStore, type CounterTopology, type RedisCounterStore, type RedisFailureMode } from './redis-store.js';
+import type { CounterTopology, RedisCounterStore, RedisFailureMode } from './redis-store.js';
 
 /** The configuration file's `counters` section. */
 export interface CountersConfig {
@@ -67,6 +67,7 @@ export async function counterStoreFromCli(
 ): Promise<{ store: RedisCounterStore; description: string } | undefined> {
   const settings = resolveCounters(opts, file, defaultInstance);
   if (!settings) return undefined;
+  const { createRedisCounterStore } = await import('./redis-store.js'); // ioredis loads only when asked for
   const store = createRedisCounterStore({ ...settings, log });
   await store.ready(2000).catch((error: Error) => log(`warning: counters: ${error.message}; fail-${settings.failureMode} until it answers`));
   const scope = settings.topology === 'shared' ? `shared by group '${settings.group}'` : `per gateway '${settings.instance}' in group '${settings.group}'`;

@@ -124,8 +124,9 @@ export class RedisCounterStore implements CounterStore {
   readonly kind = 'redis';
   readonly prefix: string;
   readonly failureMode: RedisFailureMode;
-  /** Operations that failed (Redis down, timeout), since start. */
+  /** Operations that failed (Redis down, timeout), since start; per operation in errorsByOperation (/metrics). */
   errors = 0;
+  readonly errorsByOperation = new Map<string, number>();
   private readonly redis: Redis & Scripts;
   private readonly ttlFloorMs: number;
   private readonly instanceTag: string;
@@ -189,6 +190,7 @@ export class RedisCounterStore implements CounterStore {
   private logFailure(operation: string, error: Error): void {
     if (operation !== 'connection') {
       this.errors++;
+      this.errorsByOperation.set(operation, (this.errorsByOperation.get(operation) ?? 0) + 1);
       this.options.onError?.(operation, error);
     }
     const now = performance.now();

@@ -3,6 +3,7 @@
  * starts a redis-server and sets it). Outages go through a TCP proxy in the test that can be cut and restored.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCounterStore, type RedisCounterStore, type RedisCounterStoreOptions } from '../../../emulator/counters-redis/index.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/index.js';
@@ -176,6 +177,9 @@ describe.skipIf(!REDIS_URL)('Redis unavailable mid-run', () => {
           }
         }
         expect(store.errors).toBeGreaterThanOrEqual(5);
+        const scraped = parsePrometheusTextFormat(await (await fetch(`${gw.url}/metrics`)).text());
+        const failures = scraped.find((f) => f.name === 'ai_gateway_counter_store_errors_total')!.metrics.reduce((n, m) => n + Number(m.value), 0);
+        expect(failures).toBe(store.errors);
 
         await proxy.restore();
         await store.ready();
