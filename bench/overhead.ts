@@ -59,7 +59,7 @@ async function main() {
         const order = targets.map((_, i) => targets[(i + rep + ci) % targets.length]!);
         for (const t of order) {
           bar.increment({ step: `rep ${rep + 1} c=${connectionLevels[ci]} ${t.name}` });
-          loadRuns[t.name]![ci]!.push(await load(t.url, t.headers, connectionLevels[ci]!, duration));
+          loadRuns[t.name]![ci]!.push(await load(t.url, t.headers, connectionLevels[ci]!, duration, undefined, t.pid));
         }
       }
       if (latencySeconds > 0) {
@@ -79,7 +79,7 @@ async function main() {
     target: name,
     byConnections: connectionLevels.map((c, ci) => {
       const runs = loadRuns[name]![ci]!;
-      return { connections: c, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)) };
+      return { connections: c, cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest ?? NaN)), rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), p999: median(runs.map((r) => r.p999)) };
     }),
     sequential: latencyRuns[name]!.length ? { p50: median(latencyRuns[name]!.map((r) => r.p50)), p99: median(latencyRuns[name]!.map((r) => r.p99)), p999: median(latencyRuns[name]!.map((r) => r.p999)) } : undefined,
   }));
@@ -113,6 +113,10 @@ async function main() {
       ['target', ...connectionLevels.map((c) => `c=${c} req/s`), ...connectionLevels.map((c) => `c=${c} p50/p99/p99.9 ms`)],
       summary.map((s) => [s.target, ...s.byConnections.map((b) => f(b.rps, 0)), ...s.byConnections.map((b) => `${b.p50}/${b.p99}/${b.p999}`)]),
     ),
+    '',
+    '## CPU time of the target process per request (medians, ms; less sensitive to other load on the machine)',
+    '',
+    markdownTable(['target', ...connectionLevels.map((c) => `c=${c}`)], summary.map((s) => [s.target, ...s.byConnections.map((b) => f(b.cpuMsPerRequest, 3))])),
     '',
     '## Sequential latency at c = 1 (medians, ms)',
     '',

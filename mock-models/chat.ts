@@ -4,7 +4,7 @@
 import { lookupModel, reportedModelName, ROUTER_TARGETS } from './catalogue.js';
 import { azureErrors } from './errors.js';
 import { canonicalJson, createRandom, type Random } from './random.js';
-import { generateText } from './text-generator.js';
+import { generateCountedText } from './text-generator.js';
 import type { CompletionTokensDistribution } from './types.js';
 import {
   countChatPromptTokens,
@@ -187,9 +187,9 @@ export function generateChat(request: ChatRequest, options: GenerateChatOptions)
   for (let index = 0; index < request.n; index++) {
     const random = createRandom(occurrence ? `${key}#${index}@${occurrence}` : `${key}#${index}`);
     const target = completionLength(random, range);
-    const prose = generateText(random, target, encoding);
-    const text = structuredContent(request.responseFormat, prose) ?? prose;
-    choices.push(finishChoice(index, text, request.maxTokens, request.stop, encoding));
+    const prose = generateCountedText(random, target, encoding);
+    const structured = structuredContent(request.responseFormat, prose.text);
+    choices.push(structured === undefined ? finishChoice(index, prose.text, request.maxTokens, request.stop, encoding, prose.tokens) : finishChoice(index, structured, request.maxTokens, request.stop, encoding));
   }
   const completion = choices.reduce((sum, c) => sum + c.completionTokens, 0);
   const generation = { reportedModel: reportedModelFor(options.model, options.version, key), promptTokens, choices, usage: makeUsage(promptTokens, completion) };
@@ -247,7 +247,11 @@ export function structuredContent(responseFormat: unknown, prose: string): strin
 }
 
 /** Applies stop sequences and the max_tokens cut to a full text; counts its tokens. */
-export function finishChoice(index: number, fullText: string, maxTokens: number | undefined, stop: readonly string[], encoding: EncodingName): GeneratedChoice {
+export function finishChoice(index: number, fullText: string, maxTokens: number | undefined, stop: readonly string[], encoding: EncodingName, knownTokens?: number): GeneratedChoice {
+  // The generator already counted its text: encode only to cut it (stop sequences, max_tokens).
+  if (knownTokens !== undefined && stop.length === 0 && (maxTokens === undefined || knownTokens <= maxTokens)) {
+    return { index, content: fullText, finishReason: 'stop', completionTokens: knownTokens };
+  }
   let text = fullText;
   for (const s of stop) {
     const at = text.indexOf(s);

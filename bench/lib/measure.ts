@@ -1,5 +1,6 @@
 /** Load and latency measurements shared by the benchmark scripts. */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { execSync } from 'node:child_process';
@@ -18,13 +19,26 @@ export interface LoadResult {
   p999: number;
   non2xx: number;
   errors: number;
+  /** CPU time (user + system) the target process spent per answered request, in ms; robust to a busy machine. */
+  cpuMsPerRequest?: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; undefined elsewhere). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 /** autocannon at `connections` for `duration` s: req/s (total / duration) and latency percentiles in ms. */
-export async function load(url: string, headers: Record<string, string>, connections: number, duration: number, body = LAB_BODY): Promise<LoadResult> {
+export async function load(url: string, headers: Record<string, string>, connections: number, duration: number, body = LAB_BODY, pid?: number): Promise<LoadResult> {
+  const cpuBefore = pid === undefined ? undefined : processCpuMs(pid);
   const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, duration, connections });
   const lat = r.latency as unknown as Record<string, number>;
-  return { connections, rps: r.requests.total / r.duration, p50: lat.p50!, p99: lat.p99!, p999: lat.p99_9 ?? lat.p99!, non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  return { connections, rps: r.requests.total / r.duration, p50: lat.p50!, p99: lat.p99!, p999: lat.p99_9 ?? lat.p99!, non2xx: r.non2xx, errors: r.errors + r.timeouts, ...(cpuBefore === undefined ? {} : { cpuMsPerRequest: (processCpuMs(pid!)! - cpuBefore) / Math.max(1, r.requests.total) }) };
 }
 
 export interface LatencyResult {
