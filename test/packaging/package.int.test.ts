@@ -122,6 +122,45 @@ describe('the packed tarball', () => {
     expect(JSON.parse(result.stdout)).toEqual({ status: 200, totalTokens: 100, refusedAfter: 429, closed: true });
   }, 60_000);
 
+  it("the Dockerfile's ENTRYPOINT + CMD start the installed package (port 0 for 8080, a temp dir for /data) and its HEALTHCHECK passes", async () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const instruction = (name: string) => JSON.parse(new RegExp(`^${name} (\\[.*\\])$`, 'm').exec(dockerfile.replace(/\\\n\s*/g, ''))![1]!) as string[];
+    const dataDir = join(work, 'docker-data');
+    // The container's paths and port become this machine's; its 0.0.0.0 becomes loopback (tests serve nothing else).
+    const translate = (arg: string) => arg.replace('/app/', `${project}/`).replace(/^\/data$/, dataDir).replace(/^8080$/, '0').replace(/^0\.0\.0\.0$/, '127.0.0.1');
+    const [entry, ...entryArgs] = [...instruction('ENTRYPOINT'), ...instruction('CMD')].map(translate);
+    expect(entry).toBe('node');
+    const child = spawn(process.execPath, entryArgs, { cwd: project, env, stdio: 'pipe' }) as ChildProcessWithoutNullStreams;
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 30_000);
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m && out.includes('Control plane')) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+        child.stderr.on('data', (chunk) => (out += chunk));
+        child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(url.startsWith('http://127.0.0.1:')).toBe(true);
+      const port = new URL(url).port;
+      const [, ...healthArgs] = instruction('HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD').map((a) => a.replace('127.0.0.1:8080', `127.0.0.1:${port}`));
+      const health = await run(process.execPath, healthArgs, project, env, 10_000);
+      expect(health.code, health.stderr).toBe(0);
+      expect(existsSync(join(dataDir, 'telemetry.db'))).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
+  }, 60_000);
+
   it('a shipped example runs under vitest in the consumer project', async () => {
     cpSync(join(project, 'node_modules/ai-gateway-emulator/examples/token-limit-429.test.ts'), join(project, 'token-limit-429.test.ts'));
     const result = await run(join(project, 'node_modules/.bin/vitest'), ['run', 'token-limit-429.test.ts'], project, { ...env, NO_COLOR: '1', FORCE_COLOR: '0' }, 120_000);
