@@ -41,6 +41,7 @@ export interface ResolvedApi {
   operations: Array<Required<Pick<OperationConfig, 'id' | 'name' | 'method' | 'urlTemplate'>> & { policy?: string }>;
   policy?: string;
   policyPlaceholders: Record<string, string>;
+  openApi?: Record<string, unknown>;
   version: string;
   revision: string;
 }
@@ -176,6 +177,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       operations,
       ...(api.policy === undefined ? {} : { policy: api.policy }),
       policyPlaceholders: api.policyPlaceholders ?? {},
+      ...(api.openApi === undefined ? {} : { openApi: openApiDocument(api.openApi, `apis[${i}].openApi`, fail) }),
       version: api.version ?? '',
       revision: api.revision ?? '1',
     };
@@ -276,4 +278,13 @@ function positiveInteger(value: unknown, path: string, fallback: number, fail: (
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(path, `must be a positive integer (got ${JSON.stringify(value)})`);
   return value;
+}
+
+/** An OpenAPI 3 document: an object with `openapi` "3.x" and `paths`. */
+function openApiDocument(value: unknown, path: string, fail: (path: string, message: string) => never): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail(path, 'an OpenAPI 3 document (a JSON object) is required');
+  const doc = value as Record<string, unknown>;
+  if (typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.')) fail(`${path}.openapi`, `only OpenAPI 3.x documents are read, got '${String(doc.openapi)}'`);
+  if (doc.paths === null || typeof doc.paths !== 'object') fail(`${path}.paths`, 'an object of paths is required');
+  return doc;
 }

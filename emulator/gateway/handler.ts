@@ -167,6 +167,7 @@ const apiInfo = memoize((api: ResolvedApi): ApiInfo => ({
   Version: api.version,
   ServiceUrl: api.serviceUrl,
   SubscriptionKeyParameterNames: { Header: api.headerName, Query: api.queryName },
+  ...(api.openApi === undefined ? {} : { openApi: api.openApi }),
 }));
 
 const operationInfo = memoize((op: ResolvedApi['operations'][number]): OperationInfo => ({ Id: op.id, Method: op.method, Name: op.name, UrlTemplate: op.urlTemplate }));

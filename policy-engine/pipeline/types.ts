@@ -57,6 +57,8 @@ export interface ApiInfo {
   Version: string;
   ServiceUrl: string | null;
   SubscriptionKeyParameterNames: { Header: string; Query: string };
+  /** The API's OpenAPI document for the validate-* policies (not part of the expression model). */
+  readonly openApi?: Record<string, unknown>;
 }
 
 export interface OperationInfo {

@@ -40,6 +40,7 @@ import { trace } from './trace.js';
 import { wait } from './wait.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { validateJwt } from './validate-jwt.js';
+import { validateStatusCode } from './validate-status-code.js';
 import { xmlToJson } from './xml-to-json.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
@@ -85,6 +86,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   wait,
   validateAzureAdToken,
   validateJwt,
+  validateStatusCode,
   xmlToJson,
 ];
 
