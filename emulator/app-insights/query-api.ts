@@ -79,6 +79,24 @@ export const queryApiErrors = {
   },
 };
 
+/**
+ * Log Analytics' answer to a result cut at a limit: 200 with the rows so far and `error` PartialError (the SDKs
+ * report status PartialFailure). The inner message follows Kusto's E_QUERY_RESULT_SET_TOO_LARGE wording.
+ */
+export function partialError(truncated: NonNullable<QueryResult['truncated']>): Record<string, unknown> {
+  const message =
+    truncated.limit === 'rows'
+      ? `Query result set has exceeded the internal record count limit ${truncated.value} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`
+      : truncated.limit === 'bytes'
+        ? `Query result set has exceeded the internal data size limit ${truncated.value} (E_QUERY_RESULT_SET_TOO_LARGE; see https://aka.ms/kustoquerylimits)`
+        : `Query execution has exceeded the emulator's time budget of ${truncated.value} ms; the rows read so far are returned.`;
+  return {
+    code: 'PartialError',
+    message: 'There were some errors when processing your query.',
+    details: [{ code: 'EngineError', message: 'Something went wrong processing your query on the server.', innererror: { code: truncated.limit === 'time' ? 'E_QUERY_TIMEOUT' : 'E_QUERY_RESULT_SET_TOO_LARGE', message, severity: 2, severityName: 'Error' } }],
+  };
+}
+
 /** App Insights' envelope for a bad query (kept for callers that render KqlError directly). */
 export function kqlErrorBody(error: KqlError, correlationId: string = randomUUID()) {
   return queryApiErrors.query(error).body(correlationId);
@@ -180,6 +198,7 @@ export function createQueryApiRouter(options: QueryApiOptions): Router {
       throw queryApiErrors.internal(error instanceof Error ? error.message : String(error));
     }
     const out: QueryResult & Record<string, unknown> = { tables: result.tables };
+    if (result.truncated) out.error = partialError(result.truncated);
     if (prefer.get('include-statistics') === 'true') {
       const rows = result.tables[0]?.rows.length ?? 0;
       out.statistics = { query: { executionTime: (performance.now() - started) / 1000, resourceUsage: { cache: {}, cpu: {}, memory: {} }, datasetStatistics: [{ tableRowCount: rows }] } };

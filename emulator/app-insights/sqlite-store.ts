@@ -2,7 +2,7 @@ import Database, { type Database as SqliteDatabase, type Statement } from 'bette
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { executeKql, registerKqlFunctions } from './kql/index.js';
+import { executeKql, registerKqlFunctions, type KqlResultLimits } from './kql/index.js';
 import {
   TelemetryStoreClosedError,
   type AppInsightsIdentity,
@@ -50,7 +50,11 @@ export interface SqliteTelemetryStoreOptions {
    * SQLITE_FULL like a full disk. Unset: only the disk limits the size.
    */
   maxPageCount?: number;
+  /** Result caps per query (default 500,000 rows, 64 MiB, 30 s); a cut result carries `truncated`. */
+  queryLimits?: Partial<KqlResultLimits>;
 }
+
+export const DEFAULT_QUERY_LIMITS: Readonly<KqlResultLimits> = { maxRows: 500_000, maxBytes: 64 * 1024 * 1024, timeBudgetMs: 30_000 };
 
 /** Write health of the store, for `GET /_emulator/health`. */
 export interface TelemetryStoreHealth {
@@ -130,9 +134,11 @@ export class SqliteTelemetryStore implements TelemetryStore {
   private droppedRows = 0;
   private lastError: string | null = null;
   private lastFlushFailed = false;
+  private readonly queryLimits: KqlResultLimits;
 
   constructor(options: SqliteTelemetryStoreOptions) {
     this.identity = options.identity;
+    this.queryLimits = { ...DEFAULT_QUERY_LIMITS, ...options.queryLimits };
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.maxQueue = Math.max(options.maxQueue ?? DEFAULT_MAX_QUEUE, this.batchSize);
@@ -273,8 +279,8 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.flushNow(false);
     const timespan = typeof options.timespan === 'string' ? parseTimespan(options.timespan, options.nowMs) : options.timespan;
     const compileOptions = { tables: kqlTables(options.tableSet ?? 'all'), nowMs: options.nowMs, ...(timespan ? { timespan } : {}) };
-    const { columns, rows, render } = executeKql(this.db, kql, compileOptions);
-    return { tables: [{ name: 'PrimaryResult', columns, rows }], ...(render ? { render } : {}) };
+    const { columns, rows, render, truncated } = executeKql(this.db, kql, compileOptions, this.queryLimits);
+    return { tables: [{ name: 'PrimaryResult', columns, rows }], ...(render ? { render } : {}), ...(truncated ? { truncated } : {}) };
   }
 
   counts(): Record<string, number> {

@@ -159,6 +159,8 @@ export interface QueryResult {
   tables: QueryTable[];
   /** From a `| render` operator (answered with `Prefer: include-render=true`). */
   render?: Record<string, unknown>;
+  /** The result was cut at a limit (rows, bytes or time): answered with Log Analytics' PartialError. */
+  truncated?: { limit: 'rows' | 'bytes' | 'time'; value: number };
 }
 
 /**
