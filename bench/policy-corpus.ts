@@ -93,7 +93,8 @@ for (const file of files) {
   const text = fillPlaceholders ? raw.replace(/="\{[A-Za-z][A-Za-z0-9_-]*\}"/g, '="1"').replace(/>\s*\{[A-Za-z][A-Za-z0-9_-]*\}\s*</g, '><') : raw;
   const result = lintPolicyText(text, name, context);
   const codes = result.diagnostics.map((d) => d.code);
-  const rootIs = /XML1004/.test(codes.join(' ')) ? (/found <fragment>/.test(result.diagnostics.find((d) => d.code === 'XML1004')!.message) ? 'fragment' : 'other') : undefined;
+  const doc = readPolicyXml(text, { name });
+  const rootIs = doc.root?.name === 'fragment' ? 'fragment' : doc.root && doc.root.name !== 'policies' ? 'other' : undefined;
   let outcome: Outcome;
   if (rootIs === 'fragment') outcome = 'fragment';
   else if (rootIs === 'other' || codes.includes('XML1005')) outcome = 'not a policy document';
@@ -106,7 +107,6 @@ for (const file of files) {
     if (d.severity === 'error' || d.code === 'POL3002') add(blockers, blocker(d), name);
   }
   // Every expression on its own: parses? compiles (every type and member known)?
-  const doc = readPolicyXml(text, { name });
   if (!doc.root) continue;
   for (const expression of expressionsIn(doc.root)) {
     expressions.found++;
