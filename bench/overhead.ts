@@ -4,7 +4,7 @@
  * medians over the repetitions. Ratios are computed per repetition, then the median is taken.
  *   targets: bare-http, express (express.json()), models (mock models alone), emulator-limit (rate-limiting lab
  *   policy, TPM too high to refuse), emulator-metrics (metrics lab policy, SQLite file store); extra:
- *   emulator-noemit (metrics lab without emit-metric), emulator-steps-<n> (n policy steps).
+ *   emulator-noemit (metrics lab without emit-metric), emulator-steps-<n> (metrics lab policy + n set-header steps).
  * Run: npm run bench -- [--duration 3] [--reps 3] [--connections 1,16,50,128] [--latency-seconds 3]
  *        [--targets bare-http,express,...] [--out dir]
  */
@@ -126,7 +126,7 @@ async function main() {
     '',
     markdownTable(
       ['target', ...connectionLevels.map((c) => `req/s c=${c}`), ...connectionLevels.map((c) => `p99 c=${c}`), 'added p50 ms (c=1)', 'added p99 ms (c=1)'],
-      ratios.map((r) => [r.target, ...r.rps.map((x) => `${f(x.ratio, 2)}×`), ...r.p99.map((x) => `${f(x.ratio, 2)}×`), r.addedLatencyMs ? f(r.addedLatencyMs.p50, 3) : '–', r.addedLatencyMs ? f(r.addedLatencyMs.p99, 3) : '–']),
+      ratios.map((r) => [r.target, ...r.rps.map((x) => `${f(x.ratio, 2)}×`), ...r.p99.map((x) => (Number.isFinite(x.ratio) ? `${f(x.ratio, 2)}×` : '– (baseline p99 < 1 ms)')), r.addedLatencyMs ? f(r.addedLatencyMs.p50, 3) : '–', r.addedLatencyMs ? f(r.addedLatencyMs.p99, 3) : '–']),
     ),
     '',
   ].join('\n');

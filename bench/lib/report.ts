@@ -2,9 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { createClock } from '../../policy-engine/index.js';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
@@ -28,8 +26,9 @@ export function writeText(dir: string, name: string, text: string): string {
   return path;
 }
 
-/** Renders a Vega-Lite spec to PNG (DejaVu system fonts). */
-export async function writeChart(dir: string, name: string, spec: vegaLite.TopLevelSpec): Promise<string> {
+/** Renders a Vega-Lite spec to PNG (DejaVu system fonts). Loaded lazily: the RSS a benchmark reports stays its own. */
+export async function writeChart(dir: string, name: string, spec: TopLevelSpec): Promise<string> {
+  const [vega, vegaLite, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();

@@ -35,9 +35,9 @@ function listenPlain(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
-/** `n` policy steps: the metrics lab's inbound plus (n - 2) cheap set-header steps (the cost-growth axis). */
+/** The metrics lab policy plus `steps` set-header steps in inbound (the cost-growth axis). */
 function policyWithSteps(steps: number): string {
-  const extra = Array.from({ length: Math.max(0, steps - 2) }, (_, i) => `        <set-header name="x-bench-${i}" exists-action="override"><value>v${i}</value></set-header>`).join('\n');
+  const extra = Array.from({ length: steps }, (_, i) => `        <set-header name="x-bench-${i}" exists-action="override"><value>v${i}</value></set-header>`).join('\n');
   return TOKEN_METRICS_EMITTING_POLICY.replace('</azure-openai-emit-token-metric>', `</azure-openai-emit-token-metric>\n${extra}`);
 }
 
