@@ -49,7 +49,7 @@ async function main() {
   let rssAfterWarmup = 0;
   const samples: Array<{ t: number; rss: number; rps: number }> = [];
   for (let t = 0; t < seconds; t += WINDOW) {
-    const r = (await autocannon({ url: target, method: 'POST', headers, body, connections, duration: Math.min(WINDOW, seconds - t) })) as autocannon.Result & Record<string, number>;
+    const r = (await autocannon({ url: target, method: 'POST', headers, body, connections, duration: Math.min(WINDOW, seconds - t) })) as Awaited<ReturnType<typeof autocannon>> & Record<string, number>;
     ok += r['2xx'];
     fivexx += r['5xx'] ?? 0;
     other += r.non2xx - (r['5xx'] ?? 0);
