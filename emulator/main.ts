@@ -21,7 +21,8 @@ import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
 import { addLabCommand } from './labs/cli.js';
-import { addCounterOptions, counterStoreFromCli, type CounterCliOptions } from './counters-redis/cli.js';
+import { addCounterOptions, counterStoreFromCli, resolveCounters, type CounterCliOptions } from './counters-redis/cli.js';
+import { clusterWorkerId, createWorkerTelemetryStore, reportListening, runClusterPrimary } from './cluster/cluster.js';
 import { addPoliciesLintCommand } from './lint/cli.js';
 
 /** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
@@ -35,6 +36,8 @@ export function envLine(shell: 'sh' | 'powershell' | 'cmd', url?: string): strin
 }
 
 export interface StartOptions extends CounterCliOptions {
+  /** Gateway processes on one port (node:cluster); needs Redis counters. */
+  workers?: number;
   port: number;
   host: string;
   config?: string;
@@ -236,6 +239,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   // `start` is the default command, so `ai-gateway-emulator --help` (and `npm start -- --help`) shows its options too.
   const start = program.commands.find((c) => c.name() === 'start')!;
   addCounterOptions(start, positiveNumber);
+  start.addOption(new Option('--workers <n>', 'run n gateway processes on one port (needs --counters redis://…; telemetry written by one process)').argParser(positiveNumber));
   program.addHelpText('after', () => `\nOptions of start (the default command):\n${start.helpInformation().split('\nOptions:\n')[1] ?? ''}`);
 
   return program;
@@ -274,12 +278,21 @@ export async function startEmulatorFromCli(
   const config: EmulatorConfig = withNamedValues(withModelLatency(opts.config ? loadConfigFile(opts.config) : presetConfig(presetName!), opts.modelLatency), opts.namedValue ?? []);
   const clock = createClock({ mode: opts.clock, timeScale: opts.timeScale });
   const dataDir = resolve(opts.data ?? '.data');
+  const workerId = clusterWorkerId();
+  if ((opts.workers ?? 1) > 1 && workerId === undefined) {
+    if (!resolveCounters(opts, config.counters, '')) throw new ConfigError(`--workers ${opts.workers} needs counters shared by the workers: add --counters redis://host:port (or counters.url in the config file).`);
+    const primary = await runClusterPrimary({ workers: Math.floor(opts.workers!), dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights), out });
+    return { emulator: undefined as unknown as Emulator, url: primary.url, close: primary.close };
+  }
+  if (workerId !== undefined && workerId > 1) out = () => {}; // worker 1 prints the banner, the primary the Workers line
   const storeOptions = { dataDir, inMemory: opts.inMemory, identity: defaultAppInsightsIdentity(config.appInsights), ...(opts.telemetryMaxMb ? { maxPageCount: Math.ceil(opts.telemetryMaxMb * 256) } : {}) };
   let telemetry;
   if (opts.recoverTelemetry && !opts.inMemory) {
     const opened = createSqliteTelemetryStoreRecovering(storeOptions, clock.now());
     if (opened.movedAside) out(`warning: telemetry: the corrupt database was moved to ${opened.movedAside}; starting with an empty one`);
     telemetry = opened.store;
+  } else if (workerId !== undefined) {
+    telemetry = createWorkerTelemetryStore(dataDir, storeOptions.identity);
   } else {
     telemetry = createSqliteTelemetryStore(storeOptions);
   }
@@ -338,6 +351,7 @@ export async function startEmulatorFromCli(
   out(`  az stand-in: ${envLine('sh', url)}  (or: ai-gateway-emulator shell --url ${url})`);
   out(`  Identity: ${url}/_emulator/identity/.well-known/openid-configuration (tenant ${emulator.identity.tenantId}); test tokens: ai-gateway-emulator tokens mint --url ${url}`);
   if (tlsNote) out(tlsNote);
+  if (workerId !== undefined) reportListening(url);
   const close = async () => {
     // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.
     await Promise.all([httpsServer ? closeGracefully(httpsServer) : Promise.resolve(), emulator.close()]);

@@ -7,6 +7,7 @@ import { addDashboardRoutes } from './dashboard.js';
 import { addModelAndStateRoutes } from './models-and-state.js';
 import { addBackendRoutes } from './backends.js';
 import { addNamedValueRoutes } from './named-values.js';
+import { clusterHealth } from '../cluster/cluster.js';
 
 export interface ControlPlaneOptions {
   emulator: Emulator;
@@ -44,7 +45,7 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
 
   router.get('/health', (_req, res) => {
     const telemetry = emulator.telemetry.health?.();
-    res.json({ status: 'ok', clock: emulator.clock.state(), ...(telemetry ? { telemetry } : {}) });
+    res.json({ status: 'ok', clock: emulator.clock.state(), ...(telemetry ? { telemetry } : {}), ...clusterHealth() });
   });
 
   router.get('/subscriptions', (_req, res) => {
