@@ -150,6 +150,27 @@ describe('bad requests: a clear status and body, and the next request is served'
     await expectNextServed();
   });
 
+  it('slow clients (headers dribbled byte by byte, a body that never finishes) do not hold up other requests', async () => {
+    const slowHeaders = connect(port, '127.0.0.1');
+    const slowBody = connect(port, '127.0.0.1');
+    await Promise.all([new Promise((r) => slowHeaders.once('connect', r)), new Promise((r) => slowBody.once('connect', r))]);
+    const path = new URL(chatUrl(gw.url)).pathname + new URL(chatUrl(gw.url)).search;
+    const head = `POST ${path} HTTP/1.1\r\nHost: x\r\napi-key: ${key}\r\ncontent-type: application/json\r\n`;
+    slowBody.write(`${head}Content-Length: 100000\r\n\r\n{"messages": [`);
+    let sent = 0;
+    const drip = setInterval(() => slowHeaders.write(head[sent++ % head.length]!), 5);
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 10; i++) await expectNextServed();
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      clearInterval(drip);
+      slowHeaders.destroy();
+      slowBody.destroy();
+    }
+    await expectNextServed();
+  });
+
   it('client disconnect mid-stream: no timers, sockets or listeners left behind', async () => {
     const streamBody = JSON.stringify({ messages: LAB_MESSAGES, stream: true });
     await expectNextServed();
