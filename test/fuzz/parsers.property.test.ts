@@ -94,7 +94,7 @@ describe(`fast-check fuzzing (seed ${SEED}, ${RUNS} cases per parser)`, () => {
           compilePolicyDocument(xml, { scope: 'api', name: 'fuzz.xml', placeholders: { '{backend-id}': 'foundry1' }, options: DEFAULT_ENGINE_OPTIONS, backendIds: new Set(['foundry1']) });
         } catch (error) {
           if (!(error instanceof PolicyLoadError)) throw error;
-          const lines = xml.split('\n').length;
+          const lines = xml.split(/\r\n|\r|\n/).length; // XML line ends: CR LF, CR or LF
           for (const d of error.toJSON()) {
             expect(d.code).toMatch(/^(XML1|EXPR2|POL3)\d{3}$/);
             expect(d.line).toBeGreaterThanOrEqual(1);
@@ -121,13 +121,18 @@ describe(`fast-check fuzzing (seed ${SEED}, ${RUNS} cases per parser)`, () => {
           expect(diagnostics.some((d) => d.severity === 'error')).toBe(true);
           return;
         }
-        const started = performance.now();
-        try {
-          expression.evaluate({ context: fakeContext(), now: () => NOW, limits });
-        } catch (error) {
-          if (!(error instanceof ExpressionRuntimeError)) throw error;
-        }
-        expect(performance.now() - started).toBeLessThan(limits.timeBudgetMs + 100);
+        const timed = (): number => {
+          const started = performance.now();
+          try {
+            expression.evaluate({ context: fakeContext(), now: () => NOW, limits });
+          } catch (error) {
+            if (!(error instanceof ExpressionRuntimeError)) throw error;
+          }
+          return performance.now() - started;
+        };
+        // A pause of the shared machine (GC, another process) can stretch one run: a hang is slow twice.
+        const bound = limits.timeBudgetMs + 100;
+        if (timed() >= bound) expect(timed()).toBeLessThan(bound);
       }),
       params,
     );
