@@ -40,6 +40,8 @@ import { trace } from './trace.js';
 import { wait } from './wait.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { validateJwt } from './validate-jwt.js';
+import { validateHeaders } from './validate-headers.js';
+import { validateParameters } from './validate-parameters.js';
 import { validateStatusCode } from './validate-status-code.js';
 import { xmlToJson } from './xml-to-json.js';
 
@@ -86,6 +88,8 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   wait,
   validateAzureAdToken,
   validateJwt,
+  validateHeaders,
+  validateParameters,
   validateStatusCode,
   xmlToJson,
 ];

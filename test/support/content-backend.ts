@@ -6,7 +6,7 @@ export interface ContentBackend {
   /** Requests received, in order. */
   received: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }>;
   /** The next responses' status, Content-Type and body (a function sees the request URL, e.g. to echo it). */
-  reply: { status: number; contentType: string; body: string | ((url: string) => string) };
+  reply: { status: number; contentType: string; body: string | ((url: string) => string); headers?: Record<string, string> };
   close(): Promise<void>;
 }
 
@@ -18,8 +18,8 @@ export async function startContentBackend(): Promise<ContentBackend> {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       state.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const { status, contentType, body: reply } = state.reply;
-      res.writeHead(status, { 'content-type': contentType });
+      const { status, contentType, body: reply, headers } = state.reply;
+      res.writeHead(status, { 'content-type': contentType, ...headers });
       res.end(typeof reply === 'function' ? reply(req.url ?? '') : reply);
     });
   });

@@ -80,3 +80,53 @@ export function reportValidation(ctx: RequestContext, policy: string, section: s
     response: { statusCode: status, body: apimErrorBody(status, message) },
   });
 }
+
+/** An OpenAPI parameter (operation-level ones override path-item ones with the same name and location). */
+export interface SchemaParameter {
+  name: string;
+  in: 'query' | 'header' | 'path' | 'cookie';
+  schema?: Json;
+}
+
+/** The operation's parameters from the API's document, `$ref`s resolved. */
+export function schemaParameters(ctx: RequestContext): SchemaParameter[] {
+  const doc = ctx.api.openApi;
+  const paths = doc?.paths as Record<string, Json> | undefined;
+  const op = schemaOperation(ctx);
+  if (!paths || !op) return [];
+  const item = Object.entries(paths).find(([p, i]) => pathKey(p) === pathKey(ctx.operation.UrlTemplate) && i && typeof i === 'object')?.[1];
+  const list = [...((item?.parameters as unknown[]) ?? []), ...((op.parameters as unknown[]) ?? [])].map((p) => resolveRef(ctx, p) as SchemaParameter | undefined);
+  const byKey = new Map<string, SchemaParameter>();
+  for (const p of list) if (p && typeof p.name === 'string') byKey.set(`${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`, { ...p, schema: resolveRef(ctx, p.schema) as Json | undefined });
+  return [...byKey.values()];
+}
+
+/** Checks a string value against a parameter/header schema (type, enum, pattern, length, range); a message when it does not conform. */
+export function checkValue(ctx: RequestContext, value: string, schema: Json | undefined): string | undefined {
+  if (!schema) return undefined;
+  const type = schema.type as string | undefined;
+  let typed: unknown = value;
+  if (type === 'integer' || type === 'number') {
+    const n = Number(value);
+    if (value.trim() === '' || Number.isNaN(n) || (type === 'integer' && !Number.isInteger(n))) return `Value '${value}' is not a valid ${type}.`;
+    typed = n;
+    if (typeof schema.minimum === 'number' && n < schema.minimum) return `Integer ${value} is less than minimum value of ${schema.minimum}.`;
+    if (typeof schema.maximum === 'number' && n > schema.maximum) return `Integer ${value} exceeds maximum value of ${schema.maximum}.`;
+  } else if (type === 'boolean') {
+    if (value !== 'true' && value !== 'false') return `Value '${value}' is not a valid boolean.`;
+    typed = value === 'true';
+  } else if (type === 'array') {
+    const items = resolveRef(ctx, schema.items) as Json | undefined;
+    for (const part of value.split(',')) {
+      const problem = checkValue(ctx, part, items);
+      if (problem) return problem;
+    }
+    return undefined;
+  } else {
+    if (typeof schema.minLength === 'number' && value.length < schema.minLength) return `String '${value}' is less than minimum length of ${schema.minLength}.`;
+    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) return `String '${value}' exceeds maximum length of ${schema.maxLength}.`;
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) return `String '${value}' does not match regex pattern '${schema.pattern}'.`;
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(typed)) return `Value '${value}' is not defined in enum.`;
+  return undefined;
+}
