@@ -14,12 +14,34 @@ export class MemoryCounterStore implements CounterStore {
   private nextHandle = 1;
 
   async windowEntries(key: string, since: number): Promise<WindowEntry[]> {
+    const live = this.liveEntries(key, since);
+    const out: WindowEntry[] = [];
+    for (let i = firstAfter(live, since); i < live.length; i++) out.push({ at: live[i]!.at, amount: live[i]!.amount });
+    return out;
+  }
+
+  async windowTotal(key: string, since: number): Promise<number> {
+    const live = this.liveEntries(key, since);
+    let total = 0;
+    for (let i = firstAfter(live, since); i < live.length; i++) total += live[i]!.amount;
+    return total;
+  }
+
+  /** Drops what can never be read again (expired at `since`); copies the list only when something expired. */
+  private liveEntries(key: string, since: number): StoredEntry[] {
     const entries = this.windows.get(key);
     if (!entries) return [];
-    // Drop what can never be read again (entries are appended in time order per caller).
+    let expired = false;
+    for (const e of entries) {
+      if (e.expiresAt <= since) {
+        expired = true;
+        break;
+      }
+    }
+    if (!expired) return entries;
     const live = entries.filter((e) => e.expiresAt > since);
-    if (live.length !== entries.length) this.windows.set(key, live);
-    return live.filter((e) => e.at > since).map(({ at, amount }) => ({ at, amount }));
+    this.windows.set(key, live);
+    return live;
   }
 
   async windowAdd(key: string, at: number, amount: number, expiresAt: number): Promise<string> {
@@ -32,8 +54,14 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async windowAdjust(key: string, handle: string, amount: number): Promise<void> {
-    const entry = this.windows.get(key)?.find((e) => e.handle === handle);
-    if (entry) entry.amount = amount;
+    // Handles are unique; the entry being reconciled is usually one of the newest.
+    const entries = this.windows.get(key) ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i]!.handle === handle) {
+        entries[i]!.amount = amount;
+        return;
+      }
+    }
   }
 
   async counterGet(key: string, now: number): Promise<number> {
@@ -81,4 +109,16 @@ export class MemoryCounterStore implements CounterStore {
 
 export function createMemoryCounterStore(): MemoryCounterStore {
   return new MemoryCounterStore();
+}
+
+/** Index of the first entry with `at > since` (entries are kept sorted by `at`). */
+function firstAfter(entries: readonly WindowEntry[], since: number): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.at > since) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

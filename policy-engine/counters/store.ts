@@ -12,6 +12,11 @@ export interface CounterStore {
   readonly kind: string;
   /** Sliding window: entries recorded for `key` with `at > since`, oldest first. */
   windowEntries(key: string, since: number): Promise<WindowEntry[]>;
+  /**
+   * Optional fast path: the sum of the amounts `windowEntries(key, since)` would return, oldest first (same
+   * floating-point result), without copying the entries. The token limit reads the entries only to refuse.
+   */
+  windowTotal?(key: string, since: number): Promise<number>;
   /** Records `amount` at time `at`; the entry may be dropped after `expiresAt`. Returns a handle for `windowAdjust`. */
   windowAdd(key: string, at: number, amount: number, expiresAt: number): Promise<string>;
   /** Replaces the amount of an entry (reconciling an estimate with actual usage). */

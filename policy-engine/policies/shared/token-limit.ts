@@ -87,6 +87,11 @@ export function createSlidingWindowLedger(store: CounterStore): TpmLedger {
   const tpmKey = (key: string) => `tpm:${key}`;
   return {
     async state(key, now, estimate, limit) {
+      // Admitting needs only the total; the entries (a copy per call) only to compute Retry-After.
+      if (store.windowTotal) {
+        const used = await store.windowTotal(tpmKey(key), now - TPM_WINDOW_MS);
+        if (tpmAdmits(used, estimate, limit)) return { used, retryAfterMs: 0 };
+      }
       const entries = await store.windowEntries(tpmKey(key), now - TPM_WINDOW_MS);
       let used = 0;
       for (const e of entries) used += e.amount;
