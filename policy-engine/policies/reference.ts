@@ -57,7 +57,6 @@ export const POLICY_REFERENCE: Readonly<Record<string, readonly string[]>> = {
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
   'authentication-certificate': 'client certificates are not presented to backends (no TLS client authentication in the emulator)',
   'validate-client-certificate': 'the emulator does not negotiate client certificates',
-  'validate-content': 'body validation against the JSON/XML schemas of the API\'s openApi document is not emulated yet (validate-parameters, validate-headers and validate-status-code read it)',
   'validate-graphql-request': 'GraphQL APIs are not emulated',
   'validate-odata-request': 'OData APIs are not emulated',
   proxy: 'outbound HTTP proxies are not emulated (backends are called directly)',

@@ -40,6 +40,7 @@ import { trace } from './trace.js';
 import { wait } from './wait.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { validateJwt } from './validate-jwt.js';
+import { validateContent } from './validate-content.js';
 import { validateHeaders } from './validate-headers.js';
 import { validateParameters } from './validate-parameters.js';
 import { validateStatusCode } from './validate-status-code.js';
@@ -88,6 +89,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   wait,
   validateAzureAdToken,
   validateJwt,
+  validateContent,
   validateHeaders,
   validateParameters,
   validateStatusCode,
