@@ -8,7 +8,7 @@
  * (unknown here) do not hide what the emulator itself lacks; unknown policies are then counted as skipped.
  * Every policy expression is also compiled on its own, so expressions inside skipped policies are measured too.
  * --placeholders: whole-value Bicep placeholders (`"{tpm}"`, `>{policy-xml}<`), which a lab's deployment replaces,
- * are given the value 1 (attributes) or nothing (content) first, so that what lies behind them is measured.
+ * are given the value 1 (attributes, leaf elements) or nothing (policy content) first, so that what lies behind them is measured.
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -67,6 +67,16 @@ function blocker(d: { code: string; message: string }): string {
   }
 }
 
+const SECTIONS = new Set(['policies', 'inbound', 'backend', 'outbound', 'on-error', 'fragment']);
+
+/** `="{tpm}"` → `="1"`; `<application-id>{id}</application-id>` → `…>1<…`; `<inbound>{policy-xml}</inbound>` → empty. */
+function fillBicepPlaceholders(text: string): string {
+  return text
+    .replace(/="\{[A-Za-z][A-Za-z0-9_-]*\}"/g, '="1"')
+    .replace(/(<([A-Za-z][\w:.-]*)[^>]*>)\s*\{[A-Za-z][A-Za-z0-9_-]*\}\s*(<\/\2>)/g, (_m, open: string, name: string, close: string) => `${open}${SECTIONS.has(name) ? '' : '1'}${close}`)
+    .replace(/>\s*\{[A-Za-z][A-Za-z0-9_-]*\}\s*</g, '><');
+}
+
 function expressionsIn(node: PolicyElement, out: LiftedExpression[] = []): LiftedExpression[] {
   for (const a of node.attributes) if (a.expression) out.push(a.expression);
   if (node.text?.expression) out.push(node.text.expression);
@@ -90,7 +100,7 @@ const add = (map: Map<string, { files: Set<string>; count: number }>, key: strin
 for (const file of files) {
   const name = relative(process.cwd(), file);
   const raw = readFileSync(file, 'utf8');
-  const text = fillPlaceholders ? raw.replace(/="\{[A-Za-z][A-Za-z0-9_-]*\}"/g, '="1"').replace(/>\s*\{[A-Za-z][A-Za-z0-9_-]*\}\s*</g, '><') : raw;
+  const text = fillPlaceholders ? fillBicepPlaceholders(raw) : raw;
   const result = lintPolicyText(text, name, context);
   const codes = result.diagnostics.map((d) => d.code);
   const doc = readPolicyXml(text, { name });
