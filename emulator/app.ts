@@ -27,6 +27,8 @@ import { createRecentRequests, type RecentRequests } from './control-plane/recen
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { checkIdentityConfig, createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
+import { createBackendCaller, createContentSafetyMocks } from './gateway/backend-calls.js';
+import type { MockContentSafety } from '../mock-models/content-safety.js';
 import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
 import { createTokenEstimator } from './gateway/token-estimator.js';
 import { handleGatewayRequest, type CompletedRequest } from './gateway/handler.js';
@@ -63,6 +65,8 @@ export interface Emulator {
   readonly config: ResolvedConfig;
   readonly engine: PolicyEngine;
   readonly mocks: ReadonlyMap<string, MockModels>;
+  /** In-process Content Safety services by backend id (backends of type 'content-safety'). */
+  readonly contentSafety: ReadonlyMap<string, MockContentSafety>;
   /** Backend pools and circuit breakers (state of each breaker). */
   readonly backendRouter: BackendRouter;
   readonly telemetry: TelemetryStore;
@@ -141,9 +145,11 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   let forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
 
+  let contentSafety = createContentSafetyMocks(config.backends, clock);
   let engine!: PolicyEngine;
   const buildEngine = () => {
     engine = createPolicyEngine({
+      backendCaller: createBackendCaller({ clock, backends: config.backends, mocks, contentSafety }),
       clock,
       forwarder,
       estimator,
@@ -191,6 +197,9 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       return engine;
     },
     mocks,
+    get contentSafety() {
+      return contentSafety;
+    },
     prometheus,
     get backendRouter() {
       return router;
@@ -220,6 +229,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       if (resetOptions.telemetry !== false) await telemetry.clear();
       recentRequests.clear();
       for (const mock of mocks.values()) mock.reset();
+      for (const safety of contentSafety.values()) safety.reset();
       router.reset();
       buildEngine();
     },
@@ -240,6 +250,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
         buildMocks();
         router = createBackendRouter(config.backends, clock);
         forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
+        contentSafety = createContentSafetyMocks(config.backends, clock);
         buildEngine();
       } catch (error) {
         ({ config, forwarder, engine, router } = previous);

@@ -9,6 +9,7 @@ import { executePipeline } from './pipeline/execute.js';
 import { composeScopes, type ComposedPipeline } from './pipeline/scopes.js';
 import {
   DEFAULT_ENGINE_OPTIONS,
+  type BackendCaller,
   type BackendDefinition,
   type EngineOptions,
   type EngineServices,
@@ -42,6 +43,8 @@ export interface PolicyEngineOptions {
   options?: Partial<EngineOptions>;
   /** Keys and credentials for validate-jwt, validate-azure-ad-token and get-authorization-context. */
   identity?: IdentityService;
+  /** Calls to configured backends made by policies (semantic-cache embeddings, llm-content-safety). */
+  backendCaller?: BackendCaller;
 }
 
 export interface SetPolicyOptions {
@@ -118,6 +121,7 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
     gatewayId: init.gatewayId ?? 'managed',
     options,
     ...(init.identity ? { identity: init.identity } : {}),
+    ...(init.backendCaller ? { backendCaller: init.backendCaller } : {}),
   };
   const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy }>();
   const pipelines = new Map<string, ComposedPipeline>();

@@ -26,7 +26,7 @@ export interface ResolvedConfig {
 }
 
 /** A backend with its transport decided; a pool's `url` is ''. */
-export type ResolvedBackend = Omit<BackendConfig, 'type' | 'url'> & { url: string; type: 'mock' | 'http' | 'pool' };
+export type ResolvedBackend = Omit<BackendConfig, 'type' | 'url'> & { url: string; type: 'mock' | 'http' | 'pool' | 'content-safety' };
 
 export interface ResolvedApi {
   id: string;
@@ -122,6 +122,8 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
   const backends = (config.backends ?? []).map((b, i): ResolvedBackend => {
     requireString(b.id, `backends[${i}].id`);
     if (isPoolType(b.type)) return { ...b, url: '', type: 'pool' };
+    if (b.type === 'content-safety') return { ...b, url: resolveContentSafetyBackend(b, i, fail), type: 'content-safety' };
+    if (b.contentSafety !== undefined) fail(`backends[${i}].contentSafety`, "only a backend of type 'content-safety' has a classifier");
     const url = requireString(b.url, `backends[${i}].url`);
     try {
       new URL(url);
@@ -287,4 +289,32 @@ function openApiDocument(value: unknown, path: string, fail: (path: string, mess
   if (typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.')) fail(`${path}.openapi`, `only OpenAPI 3.x documents are read, got '${String(doc.openapi)}'`);
   if (doc.paths === null || typeof doc.paths !== 'object') fail(`${path}.paths`, 'an object of paths is required');
   return doc;
+}
+
+/** A 'content-safety' backend: its URL (default https://{id}.cognitiveservices.azure.com) and classifier, checked. */
+function resolveContentSafetyBackend(b: BackendConfig, i: number, fail: (path: string, message: string) => never): string {
+  const url = b.url ?? `https://${b.id.toLowerCase().replace(/[^a-z0-9-]/g, '-')}.cognitiveservices.azure.com`;
+  try {
+    new URL(url);
+  } catch {
+    fail(`backends[${i}].url`, `'${url}' is not an absolute URL`);
+  }
+  const cs = b.contentSafety ?? {};
+  const where = `backends[${i}].contentSafety`;
+  for (const [category, terms] of Object.entries(cs.categories ?? {})) {
+    if (!['Hate', 'SelfHarm', 'Sexual', 'Violence'].includes(category)) fail(`${where}.categories.${category}`, 'expected Hate, SelfHarm, Sexual or Violence');
+    if (!Array.isArray(terms)) fail(`${where}.categories.${category}`, 'an array of { term, severity } is required');
+    terms!.forEach((t, j) => {
+      if (typeof t?.term !== 'string' || t.term.trim() === '') fail(`${where}.categories.${category}[${j}].term`, 'a non-empty string is required');
+      if (!Number.isInteger(t.severity) || t.severity < 0 || t.severity > 7) fail(`${where}.categories.${category}[${j}].severity`, 'an integer from 0 to 7 is required');
+    });
+  }
+  for (const [name, terms] of Object.entries(cs.blocklists ?? {})) {
+    if (!Array.isArray(terms) || terms.some((t) => typeof t !== 'string' || t.trim() === '')) fail(`${where}.blocklists.${name}`, 'an array of non-empty strings is required');
+  }
+  if (cs.promptAttacks !== undefined && (!Array.isArray(cs.promptAttacks) || cs.promptAttacks.some((t) => typeof t !== 'string' || t.trim() === ''))) {
+    fail(`${where}.promptAttacks`, 'an array of non-empty strings is required');
+  }
+  if (cs.maxTextLength !== undefined && (!Number.isInteger(cs.maxTextLength) || cs.maxTextLength < 1)) fail(`${where}.maxTextLength`, 'a positive integer is required');
+  return url;
 }

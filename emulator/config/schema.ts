@@ -32,6 +32,10 @@ export interface PolicyEngineConfig {
   azureOpenAIStreamedCharge?: 'estimate' | 'usage';
   /** Custom dimensions allowed on metric policies (default 5; older tiers allowed 10). */
   maxCustomDimensions?: number;
+  /** The 403 message of a request llm-content-safety blocks (default "Request failed content safety check."). */
+  contentSafetyBlockedMessage?: string;
+  /** Its LastError.Reason (APIM does not document one; default ContentSafetyCheckFailed). */
+  contentSafetyBlockedReason?: string;
   /** Wall milliseconds one policy expression evaluation may run (default 50; emulator guard). */
   expressionTimeBudgetMs?: number;
   /** Nested lambda/delegate calls in one expression evaluation (default 200). */
@@ -59,9 +63,12 @@ export interface BackendConfig {
   url?: string;
   /**
    * 'mock' = served in-process by the mock models (default when `deployments` is given); 'http' = real HTTP;
-   * 'pool' (or ARM's 'Pool') = a load-balanced pool of other backends (`pool.services`).
+   * 'pool' (or ARM's 'Pool') = a load-balanced pool of other backends (`pool.services`);
+   * 'content-safety' = an in-process Azure AI Content Safety (text:analyze, text:shieldPrompt) for llm-content-safety.
    */
-  type?: 'mock' | 'http' | 'pool' | 'Pool';
+  type?: 'mock' | 'http' | 'pool' | 'Pool' | 'content-safety';
+  /** The classifier of a 'content-safety' backend (README "Content safety"); every field is optional. */
+  contentSafety?: ContentSafetyBackendConfig;
   /** Members of a pool, as ARM's `properties.pool`: ids or '/backends/{id}'; lower priority first, weight within one. */
   pool?: { services: BackendPoolServiceConfig[] };
   /** As ARM's `properties.circuitBreaker` (durations ISO 8601, e.g. PT1M). */
@@ -79,6 +86,17 @@ export interface BackendConfig {
     /** Headers whose values come from environment variables, e.g. { "api-key": "AZURE_OPENAI_API_KEY" } (pass-through to a real model; never logged). */
     headersFromEnv?: Record<string, string>;
   };
+}
+
+export interface ContentSafetyBackendConfig {
+  /** Terms per harm category (Hate, SelfHarm, Sexual, Violence) with the severity 0–7 each scores; replaces that category's built-in terms. */
+  categories?: Partial<Record<'Hate' | 'SelfHarm' | 'Sexual' | 'Violence', Array<{ term: string; severity: number }>>>;
+  /** Custom blocklists by name (the policy's `<blocklists><id>`): their terms. */
+  blocklists?: Record<string, string[]>;
+  /** Phrases Prompt Shields reports as a user prompt attack (shield-prompt="true"); replaces the built-in list. */
+  promptAttacks?: string[];
+  /** Longest text analysed (default 10,000 characters, as Azure). */
+  maxTextLength?: number;
 }
 
 export interface BackendPoolServiceConfig {

@@ -250,6 +250,27 @@ export interface EngineServices {
   options: EngineOptions;
   /** Signing keys, tenants and fake credentials for the token policies (validate-jwt…); wired by the emulator. */
   identity?: IdentityService;
+  /** Calls to configured backends by id, on a policy's behalf (semantic-cache embeddings, llm-content-safety). */
+  backendCaller?: BackendCaller;
+}
+
+/** One call to a configured backend made by a policy (not the request's own forward-request). */
+export interface BackendCall {
+  backendId: string;
+  method: string;
+  /** Appended to the backend's URL ('' = the URL itself, as for an embeddings backend holding the full endpoint). */
+  path: string;
+  /** Query parameters added to the URL's own. */
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Milliseconds on the engine clock before the call fails with BackendTimeoutError. */
+  timeoutMs: number;
+}
+
+/** Sends BackendCalls with the backend's credentials: mock backends in-process, others over HTTP (wired by the gateway). */
+export interface BackendCaller {
+  call(request: BackendCall): Promise<Response>;
 }
 
 export interface EngineOptions {
@@ -276,6 +297,10 @@ export interface EngineOptions {
   expressionMaxStringLength?: number;
   /** Items in one collection an expression builds (default 1,000,000). */
   expressionMaxCollectionSize?: number;
+  /** The 403 message of a request llm-content-safety blocks (default "Request failed content safety check."). */
+  contentSafetyBlockedMessage?: string;
+  /** LastError.Reason of that 403 (APIM's is not documented; default ContentSafetyCheckFailed). */
+  contentSafetyBlockedReason?: string;
   /** Monotonic milliseconds for the time budget (default performance.now; tests inject one). Not the emulator
    * clock: the virtual clock may be frozen, and the budget bounds CPU work, not emulated time. */
   expressionDeadlineClock?: () => number;

@@ -2,6 +2,8 @@ import { authenticationBasic } from './authentication-basic.js';
 import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
+import { azureOpenAISemanticCacheLookup } from './azure-openai-semantic-cache-lookup.js';
+import { azureOpenAISemanticCacheStore } from './azure-openai-semantic-cache-store.js';
 import { cacheLookup } from './cache-lookup.js';
 import { cacheLookupValue } from './cache-lookup-value.js';
 import { cacheRemoveValue } from './cache-remove-value.js';
@@ -20,6 +22,8 @@ import { getAuthorizationContext } from './get-authorization-context.js';
 import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
+import { llmSemanticCacheLookup } from './llm-semantic-cache-lookup.js';
+import { llmSemanticCacheStore } from './llm-semantic-cache-store.js';
 import { mockResponse } from './mock-response.js';
 import { quota } from './quota.js';
 import { quotaByKey } from './quota-by-key.js';
@@ -52,6 +56,8 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
+  azureOpenAISemanticCacheLookup,
+  azureOpenAISemanticCacheStore,
   cacheLookup,
   cacheLookupValue,
   cacheRemoveValue,
@@ -69,6 +75,8 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   ipFilter,
   llmEmitTokenMetric,
   llmTokenLimit,
+  llmSemanticCacheLookup,
+  llmSemanticCacheStore,
   mockResponse,
   quota,
   quotaByKey,
