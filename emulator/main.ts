@@ -22,6 +22,7 @@ import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
 import { addLabCommand } from './labs/cli.js';
 import { addCounterOptions, counterStoreFromCli, resolveCounters, type CounterCliOptions } from './counters-redis/cli.js';
+import { watchNpmParent } from './npm-parent.js';
 import { clusterWorkerId, createWorkerTelemetryStore, reportListening, runClusterPrimary } from './cluster/cluster.js';
 import { addPoliciesLintCommand } from './lint/cli.js';
 
@@ -130,14 +131,9 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
         };
         process.once('SIGINT', shutdown);
         process.once('SIGTERM', shutdown);
-        // Under `npm start` the parent (npm's shell) can die without passing SIGTERM on; an orphaned emulator
-        // would keep the port. Re-parented (ppid changed) → shut down as on SIGTERM.
-        if (process.env.npm_lifecycle_event !== undefined) {
-          const parent = process.ppid;
-          setInterval(() => {
-            if (process.ppid !== parent) void shutdown();
-          }, 250).unref();
-        }
+        // Under `npm start` npm (or its shell) can die without passing SIGTERM on; an orphaned emulator would keep
+        // the port. This process or its shell re-parented → shut down as on SIGTERM (emulator/npm-parent.ts).
+        if (process.env.npm_lifecycle_event !== undefined) watchNpmParent(() => void shutdown());
       } catch (error) {
         if (error instanceof ConfigError || error instanceof PolicyLoadError || error instanceof TelemetryStoreOpenError) {
           process.stderr.write(`${error.message}\n`);
