@@ -27,6 +27,8 @@ import { createRecentRequests, type RecentRequests } from './control-plane/recen
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { checkIdentityConfig, createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
+import { createOutboundHttp } from './gateway/outbound-http.js';
+import { createMemoryEventHubLog } from '../policy-engine/index.js';
 import { createBackendCaller, createContentSafetyMocks } from './gateway/backend-calls.js';
 import type { MockContentSafety } from '../mock-models/content-safety.js';
 import { createBackendRouter, withBackendRouter, type BackendRouter } from './backends/pools.js';
@@ -113,6 +115,10 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   const pendingRecords = new Set<Promise<void>>();
   const recentRequests = createRecentRequests();
   let baseUrl: string | undefined;
+  /** Where this emulator listens (send-request to the gateway itself goes there). */
+  const ownUrls: string[] = [];
+  /** log-to-eventhub messages: kept across reconfigure, cleared by reset. */
+  const eventHub = createMemoryEventHubLog();
 
   const mocks = new Map<string, MockModels>();
   const deploymentModels = new Map<string, string>();
@@ -160,6 +166,9 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       backends: config.backends.map((b) => ({ id: b.id, url: b.url })),
       options: { ...config.policyEngine, ...options.engineOptions },
       identity,
+      outbound: createOutboundHttp({ backends: config.backends, mocks, selfUrls: () => ownUrls }),
+      eventHub,
+      fragments: config.fragments,
     });
     if (config.globalPolicy) engine.setPolicy({ kind: 'global' }, config.globalPolicy, { name: 'global policy' });
     for (const product of config.products) {
@@ -221,6 +230,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${shownHost}:${address.port}`;
       baseUrl ??= url;
+      ownUrls.push(url);
       return { server, url };
     },
     async reset(resetOptions = {}) {
@@ -228,6 +238,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       await counters.clear();
       if (resetOptions.telemetry !== false) await telemetry.clear();
       recentRequests.clear();
+      eventHub.clear();
       for (const mock of mocks.values()) mock.reset();
       for (const safety of contentSafety.values()) safety.reset();
       router.reset();

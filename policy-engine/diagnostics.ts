@@ -87,6 +87,13 @@ export const DIAGNOSTICS = {
   PolBicepPlaceholder: { code: 'POL3040', severity: 'error', message: "Attribute '{1}' of policy '{0}' holds the Bicep placeholder '{2}', which the lab's Bicep (or notebook) replaces before deploying. Supply its value: {3}." },
   PolBicepPlaceholderContent: { code: 'POL3040', severity: 'error', message: "Policy '{0}' holds the Bicep placeholder '{1}' where its child elements go, which the lab's Bicep (or notebook) replaces before deploying. Supply its value: {2}." },
   PolSetStatusNoReason: { code: 'POL3041', severity: 'warning', message: "set-status has no 'reason': APIM accepts this and sends an empty reason phrase." },
+  PolChildNotEmulated: { code: 'POL3060', severity: 'error', message: "Element <{1}> of policy '{0}' is not emulated: {2}. Run with --loose to skip it with a warning." },
+  PolChildNotEmulatedLoose: { code: 'POL3060', severity: 'warning', message: "Element <{1}> of policy '{0}' is not emulated and was skipped (--loose): {2}." },
+  PolUnknownFragment: { code: 'POL3061', severity: 'error', message: "Policy fragment '{0}' is not defined. Define it under fragments in the config file or with PUT /_emulator/fragments/{0}." },
+  PolFragmentCycle: { code: 'POL3062', severity: 'error', message: "Policy fragment '{0}' includes itself ({1})." },
+  PolFragmentNotFragment: { code: 'POL3063', severity: 'error', message: "Policy fragment '{0}' must have a <fragment> root element, found <{1}>." },
+  PolFragmentError: { code: 'POL3064', severity: 'error', message: "Policy fragment '{0}' does not load here: {1}" },
+  PolFragmentWarning: { code: 'POL3064', severity: 'warning', message: "Policy fragment '{0}': {1}" },
 } as const satisfies Record<string, DiagnosticTemplate>;
 
 export type DiagnosticKey = keyof typeof DIAGNOSTICS;

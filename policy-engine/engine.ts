@@ -7,6 +7,11 @@ import { compilePolicyDocument, type CompiledDocument } from './pipeline/compile
 import { createRequestContext, type RequestContextInit } from './pipeline/context.js';
 import { executePipeline } from './pipeline/execute.js';
 import { composeScopes, type ComposedPipeline } from './pipeline/scopes.js';
+import type { ConcurrencySlots, EventHubLog, OutboundHttp } from './pipeline/types.js';
+import { createDiagnostic, PolicyLoadError } from './diagnostics.js';
+import { createMemoryConcurrencySlots } from './policies/limit-concurrency.js';
+import { createMemoryEventHubLog } from './policies/log-to-eventhub.js';
+import { readPolicyXml } from './xml/index.js';
 import {
   DEFAULT_ENGINE_OPTIONS,
   type BackendCaller,
@@ -43,6 +48,14 @@ export interface PolicyEngineOptions {
   options?: Partial<EngineOptions>;
   /** Keys and credentials for validate-jwt, validate-azure-ad-token and get-authorization-context. */
   identity?: IdentityService;
+  /** Where send-request and send-one-way-request go (absent: those policies fail with BackendConnectionFailure). */
+  outbound?: OutboundHttp;
+  /** limit-concurrency slots (default: in memory, per engine). */
+  concurrency?: ConcurrencySlots;
+  /** log-to-eventhub messages (default: in memory, per engine). */
+  eventHub?: EventHubLog;
+  /** Policy fragments by id (XML with a `<fragment>` root) for include-fragment. */
+  fragments?: Record<string, string>;
   /** Calls to configured backends made by policies (semantic-cache embeddings, llm-content-safety). */
   backendCaller?: BackendCaller;
 }
@@ -82,6 +95,16 @@ export interface PolicyEngine {
   execute(pipeline: ComposedPipeline, ctx: RequestContext): Promise<GatewayResponse>;
   /** Clears counters (policies stay). */
   resetCounters(): Promise<void>;
+  /**
+   * Adds or replaces a policy fragment and compiles every installed policy again with it, all or nothing: throws
+   * PolicyLoadError (the fragment itself, or the first policy that would no longer load) and changes nothing.
+   * Returns the scopes whose policies were compiled again.
+   */
+  setFragment(id: string, xml: string): string[];
+  /** Removes a fragment; throws PolicyLoadError (and keeps it) while an installed policy includes it. */
+  removeFragment(id: string): boolean;
+  getFragment(id: string): string | undefined;
+  listFragments(): Array<{ id: string; xml: string }>;
 }
 
 export function scopeKey(scope: PolicyScope): string {
@@ -121,13 +144,17 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
     gatewayId: init.gatewayId ?? 'managed',
     options,
     ...(init.identity ? { identity: init.identity } : {}),
+    ...(init.outbound ? { outbound: init.outbound } : {}),
+    concurrency: init.concurrency ?? createMemoryConcurrencySlots(),
+    eventHub: init.eventHub ?? createMemoryEventHubLog(),
     ...(init.backendCaller ? { backendCaller: init.backendCaller } : {}),
   };
-  const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy }>();
+  const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy; opts: SetPolicyOptions }>();
+  const fragments = new Map<string, string>(Object.entries(init.fragments ?? {}));
   const pipelines = new Map<string, ComposedPipeline>();
   const backendIds = new Set(backends.keys());
 
-  const compile = (scope: PolicyScope, xml: string, opts: SetPolicyOptions = {}) => {
+  const compile = (scope: PolicyScope, xml: string, opts: SetPolicyOptions = {}, withFragments: ReadonlyMap<string, string> = fragments) => {
     const name = opts.name ?? `${scopeKey(scope)}.xml`;
     const compiled = compilePolicyDocument(xml, {
       scope: scope.kind,
@@ -136,8 +163,18 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
       placeholders: opts.placeholders ?? {},
       options,
       backendIds,
+      fragments: withFragments,
     });
-    return { scope, compiled, loaded: { xml, name, warnings: compiled.diagnostics.filter((d) => d.severity === 'warning') } };
+    return { scope, compiled, opts, loaded: { xml, name, warnings: compiled.diagnostics.filter((d) => d.severity === 'warning') } };
+  };
+  /** Every installed document compiled again with the `next` fragments; installed only when all of them load. */
+  const recompileWith = (next: Map<string, string>): string[] => {
+    const rebuilt = [...documents].map(([key, entry]) => [key, compile(entry.scope, entry.loaded.xml, entry.opts, next)] as const);
+    fragments.clear();
+    for (const [id, xml] of next) fragments.set(id, xml);
+    for (const [key, entry] of rebuilt) documents.set(key, entry);
+    pipelines.clear();
+    return rebuilt.map(([key]) => key);
   };
 
   documents.set('global', compile({ kind: 'global' }, DEFAULT_GLOBAL_POLICY, { name: 'default-global.xml' }));
@@ -188,6 +225,29 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
     },
     resetCounters() {
       return services.counters.clear();
+    },
+    setFragment(id, xml) {
+      const name = `fragments/${id}`;
+      const doc = readPolicyXml(xml, { name, namedValues: init.namedValues ?? {} });
+      const problems = doc.diagnostics.filter((d) => d.severity === 'error' && (options.strict || d.code !== 'XML1003'));
+      if (doc.root && doc.root.name !== 'fragment') problems.push(createDiagnostic('PolFragmentNotFragment', doc.root.nameSpan, [id, doc.root.name], name));
+      if (problems.length > 0) throw new PolicyLoadError(problems, doc.source);
+      const next = new Map(fragments);
+      next.set(id, xml);
+      return recompileWith(next);
+    },
+    removeFragment(id) {
+      if (!fragments.has(id)) return false;
+      const next = new Map(fragments);
+      next.delete(id);
+      recompileWith(next);
+      return true;
+    },
+    getFragment(id) {
+      return fragments.get(id);
+    },
+    listFragments() {
+      return [...fragments].map(([id, xml]) => ({ id, xml }));
     },
   };
   return engine;

@@ -14,6 +14,9 @@ export { errorResponse, internalError } from './pipeline/execute.js';
 export { reasonPhrase } from './pipeline/http-status.js';
 export { observeUsage, usageFromJson, isEventStream } from './pipeline/usage.js';
 export { BackendConnectionError, BackendTimeoutError } from './policies/forward-request.js';
+export { OutboundConnectionError, OutboundHostNotAllowedError, SentResponse } from './policies/send-request.js';
+export { createMemoryConcurrencySlots } from './policies/limit-concurrency.js';
+export { createMemoryEventHubLog, EVENT_HUB_MAX_MESSAGE_BYTES } from './policies/log-to-eventhub.js';
 export { POLICY_DEFINITIONS, getPolicyDefinition } from './policies/registry.js';
 export {
   tpmAdmits,

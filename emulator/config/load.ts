@@ -16,6 +16,8 @@ export class ConfigError extends Error {
 export interface ResolvedConfig {
   gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number };
   namedValues: Record<string, string>;
+  /** Policy fragments by id (the control plane adds and removes them). */
+  fragments: Record<string, string>;
   backends: ResolvedBackend[];
   apis: ResolvedApi[];
   products: Array<Required<Pick<ProductConfig, 'id' | 'name' | 'apis' | 'subscriptionRequired' | 'state'>> & { policy?: string }>;
@@ -130,6 +132,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
     } catch {
       fail(`backends[${i}].url`, `'${b.url}' is not an absolute URL`);
     }
+    if (b.connectTo !== undefined && !/^https?:\/\/[^/]+/i.test(String(b.connectTo))) fail(`backends[${i}].connectTo`, `'${String(b.connectTo)}' is not an absolute http(s) URL`);
     if (typeof b.latency === 'string' && !(b.latency in LATENCY_PRESETS)) {
       fail(`backends[${i}].latency`, `unknown preset '${b.latency}'; use ${Object.keys(LATENCY_PRESETS).join(' or ')}, or { ttftMs, perTokenMs }`);
     }
@@ -231,6 +234,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       maxRequestBodyBytes: positiveInteger(config.gateway?.maxRequestBodyBytes, 'gateway.maxRequestBodyBytes', 100 * 1024 * 1024, fail),
     },
     namedValues: config.namedValues ?? {},
+    fragments: resolveFragments(config.fragments, fail),
     backends,
     apis,
     products,
@@ -239,6 +243,19 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
     policyEngine: resolvePolicyEngine(config.policyEngine ?? {}, fail),
     appInsights: defaultAppInsightsIdentity(config.appInsights),
   };
+}
+
+/** `fragments`: id → fragment XML (its `<fragment>` root is checked when the engine loads it). */
+function resolveFragments(fragments: unknown, fail: (path: string, message: string) => never): Record<string, string> {
+  if (fragments === undefined) return {};
+  if (typeof fragments !== 'object' || fragments === null || Array.isArray(fragments)) fail('fragments', 'expected an object of fragment id → XML');
+  const out: Record<string, string> = {};
+  for (const [id, xml] of Object.entries(fragments as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9._-]{1,80}$/.test(id)) fail(`fragments.${id}`, "a fragment id has letters, digits, '.', '-' and '_' only (at most 80)");
+    if (typeof xml !== 'string') fail(`fragments.${id}`, 'expected the fragment XML as a string');
+    out[id] = xml as string;
+  }
+  return out;
 }
 
 function resolvePolicyEngine(c: PolicyEngineConfig, fail: (path: string, message: string) => never): PolicyEngineConfig {

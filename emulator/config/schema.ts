@@ -3,6 +3,8 @@ import type { CountersConfig } from '../counters-redis/cli.js';
 export interface EmulatorConfig {
   gateway?: GatewayConfig;
   namedValues?: Record<string, string>;
+  /** Policy fragments for include-fragment: id → XML with a `<fragment>` root (also PUT /_emulator/fragments/{id}). */
+  fragments?: Record<string, string>;
   backends?: BackendConfig[];
   apis: ApiConfig[];
   products?: ProductConfig[];
@@ -61,6 +63,12 @@ export interface BackendConfig {
   id: string;
   /** Backend base URL, e.g. https://foundry1-x.cognitiveservices.azure.com/openai (none for a pool). */
   url?: string;
+  /**
+   * Where the emulator connects instead when a send-request / send-one-way-request names this backend's host, e.g.
+   * url https://graph.microsoft.com with connectTo http://127.0.0.1:9100 (a local stand-in): scheme, host and port
+   * are replaced, the path and query kept. Policy requests only go to hosts a backend names, or to loopback.
+   */
+  connectTo?: string;
   /**
    * 'mock' = served in-process by the mock models (default when `deployments` is given); 'http' = real HTTP;
    * 'pool' (or ARM's 'Pool') = a load-balanced pool of other backends (`pool.services`);

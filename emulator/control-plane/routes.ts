@@ -7,6 +7,7 @@ import { addDashboardRoutes } from './dashboard.js';
 import { addModelAndStateRoutes } from './models-and-state.js';
 import { addBackendRoutes } from './backends.js';
 import { addNamedValueRoutes } from './named-values.js';
+import { addEventHubRoutes, addFragmentRoutes } from './fragments-and-eventhub.js';
 import { clusterHealth } from '../cluster/cluster.js';
 
 export interface ControlPlaneOptions {
@@ -145,6 +146,8 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
 
   addModelAndStateRoutes(router, emulator, (res) => (status, code, message) => fail(res, status, code, message));
   addNamedValueRoutes(router, emulator, fail);
+  addFragmentRoutes(router, emulator, fail);
+  addEventHubRoutes(router, emulator, fail);
   addBackendRoutes(router, emulator);
   addDashboardRoutes(router, emulator);
   if (options.deployments) addDeploymentRoutes(router, emulator, options.deployments, fail);

@@ -1,4 +1,4 @@
-import { createDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
+import { createDiagnostic, formatDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
 import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
 import { bicepPlaceholder, placeholderHint, type AttributeKind, type AttributeSpec, type AttributeType, type CompileEnv, type PolicyDefinition, type ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
@@ -31,6 +31,10 @@ export interface CompileDocumentOptions {
   undefinedNamedValues?: ReadonlySet<string>;
   /** The document text (set internally, for CompileEnv.innerMarkup). */
   sourceText?: string;
+  /** Policy fragments by id (include-fragment), as XML with a `<fragment>` root. */
+  fragments?: ReadonlyMap<string, string>;
+  /** Fragments being compiled around this one (set internally, to refuse a fragment that includes itself). */
+  fragmentStack?: readonly string[];
 }
 
 const ID_ATTRIBUTE = 'id';
@@ -284,8 +288,54 @@ function createCompileEnv(section: SectionName, path: string, opts: CompileDocum
     evaluate(expression, ctx) {
       return evaluateExpression(expression, ctx, limits);
     },
+    compileFragment(id, span, pathPrefix) {
+      return compileFragment(id, span, pathPrefix, section, opts, report);
+    },
   };
   return env;
+}
+/**
+ * include-fragment: the fragment's policies compiled in place, in the including section (APIM inserts the
+ * fragment's XML before evaluation). Diagnostics inside the fragment are reported once each at the including
+ * element, with their position in the fragment (`fragments/<id>(line,column)`), so the document's own positions stay
+ * exact.
+ */
+function compileFragment(id: string, span: Span, pathPrefix: string, section: SectionName, opts: CompileDocumentOptions, report: Reporter): PolicyStep[] | undefined {
+  const xml = opts.fragments?.get(id);
+  if (xml === undefined) {
+    report('PolUnknownFragment', span, [id]);
+    return undefined;
+  }
+  const stack = opts.fragmentStack ?? [];
+  if (stack.includes(id)) {
+    report('PolFragmentCycle', span, [id, [...stack, id].join(' → ')]);
+    return undefined;
+  }
+  const name = `fragments/${id}`;
+  const doc = readPolicyXml(xml, { name, namedValues: opts.namedValues, placeholders: opts.placeholders });
+  const inner: Diagnostic[] = [];
+  const innerReport: Reporter = (key, s, args = []) => {
+    inner.push(createDiagnostic(key, s, args, name));
+  };
+  innerReport.push = (d) => inner.push(d);
+  for (const d of doc.diagnostics) {
+    // An undefined named value in a fragment: as in a document, an error only in strict mode.
+    inner.push(d.code === 'XML1003' && !opts.options.strict ? { ...d, severity: 'warning' } : d);
+  }
+  let steps: PolicyStep[] = [];
+  if (doc.root && !hasErrors(inner)) {
+    if (doc.root.name !== 'fragment') {
+      report('PolFragmentNotFragment', span, [id, doc.root.name]);
+      return undefined;
+    }
+    const fragmentOpts: CompileDocumentOptions = { ...opts, name, sourceText: xml, fragmentStack: [...stack, id] };
+    steps = createCompileEnv(section, pathPrefix, fragmentOpts, innerReport).compileSteps(doc.root.children, pathPrefix);
+  }
+  for (const d of inner) {
+    const where = formatDiagnostic({ ...d, source: d.source ?? name }, doc.source, { withSnippet: false });
+    report(d.severity === 'error' ? 'PolFragmentError' : 'PolFragmentWarning', span, [id, where]);
+  }
+  return hasErrors(inner) ? undefined : steps;
 }
 
 function compileCarrier(carrier: PolicyAttribute | PolicyText, report: Reporter, source?: string): CompiledExpression | undefined {

@@ -250,6 +250,12 @@ export interface EngineServices {
   options: EngineOptions;
   /** Signing keys, tenants and fake credentials for the token policies (validate-jwt…); wired by the emulator. */
   identity?: IdentityService;
+  /** Where send-request and send-one-way-request go (wired by the emulator: configured backends and loopback only). */
+  outbound?: OutboundHttp;
+  /** limit-concurrency slots, shared by every policy of the engine (created by the engine when absent). */
+  concurrency?: ConcurrencySlots;
+  /** log-to-eventhub messages, kept in memory (created by the engine when absent). */
+  eventHub?: EventHubLog;
   /** Calls to configured backends by id, on a policy's behalf (semantic-cache embeddings, llm-content-safety). */
   backendCaller?: BackendCaller;
 }
@@ -271,6 +277,50 @@ export interface BackendCall {
 /** Sends BackendCalls with the backend's credentials: mock backends in-process, others over HTTP (wired by the gateway). */
 export interface BackendCaller {
   call(request: BackendCall): Promise<Response>;
+}
+
+/** A request built by send-request / send-one-way-request. */
+export interface OutboundRequest {
+  url: URL;
+  method: string;
+  headers: HeaderBag;
+  body: Uint8Array | null;
+}
+
+/** Sends policy-made requests. Refuses (throws OutboundHostNotAllowedError) hosts it may not contact. */
+export interface OutboundHttp {
+  send(request: OutboundRequest, options: { signal: AbortSignal }): Promise<GatewayResponse>;
+}
+
+/** Counts of requests inside limit-concurrency, by key. */
+export interface ConcurrencySlots {
+  /** Takes a slot when fewer than `max` are taken; false when the key is full. */
+  tryAcquire(key: string, max: number): boolean;
+  release(key: string): void;
+  /** Slots taken now for a key (0 when none). */
+  count(key: string): number;
+  clear(): void;
+}
+
+/** One log-to-eventhub message. */
+export interface EventHubMessage {
+  loggerId: string;
+  /** Milliseconds on the engine clock. */
+  timestamp: number;
+  partitionId?: string;
+  partitionKey?: string;
+  message: string;
+  /** True when the message was cut to the 200 KB event limit. */
+  truncated: boolean;
+  requestId: string;
+}
+
+export interface EventHubLog {
+  append(message: EventHubMessage): void;
+  /** Messages of one logger, oldest first, and how many older ones were dropped to keep the bound. */
+  messages(loggerId: string): { messages: EventHubMessage[]; dropped: number };
+  loggers(): string[];
+  clear(): void;
 }
 
 export interface EngineOptions {

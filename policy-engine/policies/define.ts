@@ -46,6 +46,11 @@ export interface CompileEnv {
   innerMarkup(node: PolicyElement): string;
   /** Compiles child elements as policies of the current section (choose/when, retry, return-response…). */
   compileSteps(nodes: readonly PolicyElement[], pathPrefix: string): PolicyStep[];
+  /**
+   * Compiles the policy fragment `id` as policies of the current section (include-fragment). Its problems are
+   * reported at `span` (the including element), each naming its place in the fragment; undefined when it fails.
+   */
+  compileFragment(id: string, span: Span, pathPrefix: string): PolicyStep[] | undefined;
   /** Evaluates an expression, mapping runtime failures to APIM's ExpressionValueEvaluationFailure. */
   evaluate(expression: CompiledExpression, ctx: RequestContext): unknown;
 }

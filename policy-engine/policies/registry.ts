@@ -19,6 +19,11 @@ import { forwardRequest } from './forward-request.js';
 import { jsonp } from './jsonp.js';
 import { jsonToXml } from './json-to-xml.js';
 import { getAuthorizationContext } from './get-authorization-context.js';
+import { includeFragment } from './include-fragment.js';
+import { limitConcurrency } from './limit-concurrency.js';
+import { logToEventhub } from './log-to-eventhub.js';
+import { sendOneWayRequest } from './send-one-way-request.js';
+import { sendRequest } from './send-request.js';
 import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
@@ -72,6 +77,11 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   jsonp,
   jsonToXml,
   getAuthorizationContext,
+  includeFragment,
+  limitConcurrency,
+  logToEventhub,
+  sendOneWayRequest,
+  sendRequest,
   ipFilter,
   llmEmitTokenMetric,
   llmTokenLimit,
