@@ -18,7 +18,7 @@ export interface ContentSafetyTerm {
 export interface MockContentSafetyOptions {
   /** Terms per harm category with the severity they score (replaces the built-in lexicon for that category). */
   categories?: Partial<Record<HarmCategory, ContentSafetyTerm[]>>;
-  /** Custom blocklists by name, as created in the Content Safety resource: their terms. */
+  /** Custom blocklists by name, as created in the Content Safety resource: their terms (`/pattern/` = a regular expression). */
   blocklists?: Record<string, string[]>;
   /** Phrases Prompt Shields reports as a user prompt attack (replaces the built-in list). */
   promptAttacks?: string[];
@@ -90,6 +90,17 @@ function contains(normalisedText: string, term: string): boolean {
   return t.trim() !== '' && normalisedText.includes(t);
 }
 
+/** A blocklist item: a term (whole words, case-insensitive) or, written `/pattern/`, a regular expression (as isRegex items). */
+function blocklistItemMatches(text: string, normalisedText: string, item: string): boolean {
+  const regex = /^\/(.+)\/$/s.exec(item);
+  if (!regex) return contains(normalisedText, item);
+  try {
+    return new RegExp(regex[1]!, 'iu').test(text);
+  } catch {
+    return false;
+  }
+}
+
 function errorResponse(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message, details: [] } }, { status });
 }
@@ -125,7 +136,7 @@ export function createMockContentSafety(options: MockContentSafetyOptions = {}):
     const blocklistsMatch: Array<{ blocklistName: string; blocklistItemId: string; blocklistItemText: string }> = [];
     for (const list of lists) {
       list.items.forEach((item, i) => {
-        if (contains(normalised, item)) blocklistsMatch.push({ blocklistName: list.name, blocklistItemId: `${list.name}-${i + 1}`, blocklistItemText: item });
+        if (blocklistItemMatches(text, normalised, item)) blocklistsMatch.push({ blocklistName: list.name, blocklistItemId: `${list.name}-${i + 1}`, blocklistItemText: item });
       });
     }
     if (blocklistsMatch.length > 0 && body.haltOnBlocklistHit === true) return Response.json({ blocklistsMatch, categoriesAnalysis: [] });

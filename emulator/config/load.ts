@@ -260,8 +260,11 @@ function resolveFragments(fragments: unknown, fail: (path: string, message: stri
 
 function resolvePolicyEngine(c: PolicyEngineConfig, fail: (path: string, message: string) => never): PolicyEngineConfig {
   const limits = ['expressionTimeBudgetMs', 'expressionMaxCallDepth', 'expressionMaxStringLength', 'expressionMaxCollectionSize'] as const;
-  const known: string[] = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'azureOpenAIStreamedCharge', 'maxCustomDimensions', ...limits];
+  const known: string[] = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'azureOpenAIStreamedCharge', 'maxCustomDimensions', ...limits, 'contentSafetyBlockedMessage', 'contentSafetyBlockedReason'];
   for (const key of Object.keys(c)) if (!known.includes(key)) fail(`policyEngine.${key}`, `unknown setting; expected one of ${known.join(', ')}`);
+  for (const key of ['contentSafetyBlockedMessage', 'contentSafetyBlockedReason'] as const) {
+    if (c[key] !== undefined && (typeof c[key] !== 'string' || c[key].trim() === '')) fail(`policyEngine.${key}`, 'expected a non-empty string');
+  }
   if (c.tokenLimitAlgorithm !== undefined && !['sliding-window', 'token-bucket'].includes(c.tokenLimitAlgorithm)) fail('policyEngine.tokenLimitAlgorithm', "expected 'sliding-window' or 'token-bucket'");
   if (c.weekStartsOn !== undefined && !['monday', 'sunday'].includes(c.weekStartsOn)) fail('policyEngine.weekStartsOn', "expected 'monday' or 'sunday'");
   if (c.azureOpenAIStreamedCharge !== undefined && !['estimate', 'usage'].includes(c.azureOpenAIStreamedCharge)) fail('policyEngine.azureOpenAIStreamedCharge', "expected 'estimate' or 'usage'");

@@ -99,7 +99,7 @@ export interface BackendConfig {
 export interface ContentSafetyBackendConfig {
   /** Terms per harm category (Hate, SelfHarm, Sexual, Violence) with the severity 0–7 each scores; replaces that category's built-in terms. */
   categories?: Partial<Record<'Hate' | 'SelfHarm' | 'Sexual' | 'Violence', Array<{ term: string; severity: number }>>>;
-  /** Custom blocklists by name (the policy's `<blocklists><id>`): their terms. */
+  /** Custom blocklists by name (the policy's `<blocklists><id>`): their terms, or `/pattern/` for a regular expression. */
   blocklists?: Record<string, string[]>;
   /** Phrases Prompt Shields reports as a user prompt attack (shield-prompt="true"); replaces the built-in list. */
   promptAttacks?: string[];

@@ -27,6 +27,7 @@ import { sendRequest } from './send-request.js';
 import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
+import { llmContentSafety } from './llm-content-safety.js';
 import { llmSemanticCacheLookup } from './llm-semantic-cache-lookup.js';
 import { llmSemanticCacheStore } from './llm-semantic-cache-store.js';
 import { mockResponse } from './mock-response.js';
@@ -85,6 +86,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   ipFilter,
   llmEmitTokenMetric,
   llmTokenLimit,
+  llmContentSafety,
   llmSemanticCacheLookup,
   llmSemanticCacheStore,
   mockResponse,
