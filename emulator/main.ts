@@ -22,6 +22,7 @@ import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
 import { addLabCommand } from './labs/cli.js';
 import { addCounterOptions, counterStoreFromCli, resolveCounters, type CounterCliOptions } from './counters-redis/cli.js';
+import { addOtlpOptions, otlpExportFromCli, type OtlpCliOptions } from './metrics/otlp-cli.js';
 import { watchNpmParent } from './npm-parent.js';
 import { clusterWorkerId, createWorkerTelemetryStore, reportListening, runClusterPrimary } from './cluster/cluster.js';
 import { addPoliciesLintCommand } from './lint/cli.js';
@@ -36,7 +37,7 @@ export function envLine(shell: 'sh' | 'powershell' | 'cmd', url?: string): strin
   return [`export PATH="${AZ_BIN_DIR}:$PATH"`, ...(url ? [`export ${AZ_URL_VARIABLE}="${url}"`] : [])].join('; ');
 }
 
-export interface StartOptions extends CounterCliOptions {
+export interface StartOptions extends CounterCliOptions, OtlpCliOptions {
   /** Gateway processes on one port (node:cluster); needs Redis counters. */
   workers?: number;
   port: number;
@@ -235,6 +236,7 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   // `start` is the default command, so `ai-gateway-emulator --help` (and `npm start -- --help`) shows its options too.
   const start = program.commands.find((c) => c.name() === 'start')!;
   addCounterOptions(start, positiveNumber);
+  addOtlpOptions(start, positiveNumber);
   start.addOption(new Option('--workers <n>', 'run n gateway processes on one port (needs --counters redis://…; telemetry written by one process)').argParser(positiveNumber));
   program.addHelpText('after', () => `\nOptions of start (the default command):\n${start.helpInformation().split('\nOptions:\n')[1] ?? ''}`);
 
@@ -314,6 +316,8 @@ export async function startEmulatorFromCli(
     out(`warning: deployments: ${deployments.path}: ${error instanceof Error ? error.message : String(error)}; using the start configuration`);
     return undefined;
   });
+  // OTLP push of the /metrics registry (the OpenTelemetry SDK is imported only when an endpoint is set).
+  const otlp = await otlpExportFromCli(opts, config.otlp, emulator.prometheus.registry, `${hostname()}-${process.pid}`, log);
   for (const { policy } of emulator.engine.listPolicies()) {
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
   }
@@ -347,12 +351,14 @@ export async function startEmulatorFromCli(
   out(`  az stand-in: ${envLine('sh', url)}  (or: ai-gateway-emulator shell --url ${url})`);
   out(`  Identity: ${url}/_emulator/identity/.well-known/openid-configuration (tenant ${emulator.identity.tenantId}); test tokens: ai-gateway-emulator tokens mint --url ${url}`);
   if (tlsNote) out(tlsNote);
+  if (otlp) out(`  OTLP metrics: ${otlp.description}`);
   if (workerId !== undefined) reportListening(url);
   const close = async () => {
     // Both listeners stop accepting at once and drain their in-flight requests; then telemetry is flushed.
     await Promise.all([httpsServer ? closeGracefully(httpsServer) : Promise.resolve(), emulator.close()]);
     await telemetry.close();
     await counters?.store.close();
+    await otlp?.exporter.shutdown(); // a last export with the final values (bounded by the export timeout)
   };
   return { emulator, url, ...(httpsUrl ? { httpsUrl } : {}), close };
 }

@@ -1,4 +1,5 @@
 import type { CountersConfig } from '../counters-redis/cli.js';
+import type { OtlpConfig } from '../metrics/otlp-cli.js';
 /** The emulator's configuration (JSON or YAML file, a preset, or an object passed to createEmulator). */
 export interface EmulatorConfig {
   gateway?: GatewayConfig;
@@ -19,6 +20,8 @@ export interface EmulatorConfig {
   identity?: IdentityConfig;
   /** Where token and rate counters live: in memory (default) or Redis shared by several gateways (README "Several gateways"). */
   counters?: CountersConfig;
+  /** OTLP/HTTP push of the /metrics metrics (README "Prometheus and OpenTelemetry"); --otlp-endpoint wins. */
+  otlp?: OtlpConfig;
 }
 
 export interface PolicyEngineConfig {

@@ -10,15 +10,15 @@ export interface StartedCli {
 
 /**
  * Starts the real CLI (`ai-gateway-emulator [command] --port 0 …`) and resolves once its banner shows the URL and
- * the `ready` text. Rejects with the output when it exits first or takes longer than 15 s.
+ * the `ready` text. Rejects with the output when it exits first or takes longer than `timeoutMs` (default 15 s).
  */
-export function startCli(args: string[], options: { command?: string[]; ready?: string; env?: NodeJS.ProcessEnv } = {}): Promise<StartedCli> {
-  const { command = [], ready = 'Control plane' } = options;
+export function startCli(args: string[], options: { command?: string[]; ready?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<StartedCli> {
+  const { command = [], ready = 'Control plane', timeoutMs = 15_000 } = options;
   const child = spawn(process.execPath, [CLI_BIN, ...command, '--port', '0', ...args], { stdio: 'pipe', env: options.env ?? process.env });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${out}${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${out}${err}`)), timeoutMs);
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
