@@ -2,6 +2,7 @@ import { ReturnResponseSignal } from '../../pipeline/last-error.js';
 import type { EngineServices, RequestContext } from '../../pipeline/types.js';
 import { definePolicy, type PolicyDefinition, type ValueSource } from '../define.js';
 import { fakeManagedIdentityToken } from './managed-identity-token.js';
+import { checkOncePerDefinition } from './request-limit.js';
 import { toGatewayResponse, type CachedResponse } from './response-cache.js';
 
 /**
@@ -207,7 +208,8 @@ export function semanticCacheLookup(name: string): PolicyDefinition {
         const value = env.text(child, { trim: true });
         if (value) varyBy.push(value);
       }
-      if (!threshold || !backend || !auth || !ignoreSystem) return undefined;
+      // "This policy can only be used once in a policy section."
+      if (!checkOncePerDefinition(node, env) || !threshold || !backend || !auth || !ignoreSystem) return undefined;
       const backendId = backend.constant!;
       if (!env.backendIds.has(backendId)) {
         const attr = node.attributes.find((a) => a.name === 'embeddings-backend-id')!;
@@ -256,7 +258,7 @@ export function semanticCacheStore(name: string): PolicyDefinition {
     },
     compile(node, env) {
       const duration = env.attr(node, 'duration', { kind: 'int', required: true, min: 1 });
-      if (!duration) return undefined;
+      if (!checkOncePerDefinition(node, env) || !duration) return undefined;
       return {
         run(ctx) {
           const waiting = pending.get(ctx);

@@ -83,6 +83,37 @@ describe('semantic cache', () => {
     expect(chatCalls(g)).toBe(3);
   });
 
+  it('the semantic-caching lab shape (score-threshold 0.8, system message kept): four phrasings of one question are one backend call', async () => {
+    const g = await start(policy(LAB_LOOKUP.replace('0.3', '0.8')));
+    const system = 'You are a terse, slightly grumpy assistant.';
+    const phrasings = ['How should I make a great cup of coffee?', 'What steps give the best espresso?', 'Teach me to brew excellent coffee at home.', 'Explain how to prepare a strong coffee.'];
+    const answers = new Set<string>();
+    for (let run = 0; run < 12; run++) answers.add((await ask(g, phrasings[(run * 7) % 4]!, { system })).id);
+    expect(answers.size).toBe(1);
+    expect(chatCalls(g)).toBe(1);
+    expect(embeddingCalls(g)).toBe(12);
+  });
+
+  it('the zero-to-production policy-4 shape: a hit ends inbound at the lookup, so the token limit and token metrics after it do not see it', async () => {
+    const g = await start(`<policies>
+  <inbound>
+    <base />
+    ${LAB_LOOKUP}
+    <set-backend-service backend-id="foundry1" />
+    <azure-openai-token-limit counter-key="@(context.Subscription.Id)" tokens-per-minute="100000" estimate-prompt-tokens="false" remaining-tokens-header-name="x-remaining" />
+    <azure-openai-emit-token-metric namespace="openai"><dimension name="Subscription ID" value="@(context.Subscription.Id)" /></azure-openai-emit-token-metric>
+  </inbound>
+  <backend><retry count="2" interval="0" first-fast-retry="true" condition="@(context.Response.StatusCode == 429)"><forward-request buffer-request-body="true" /></retry></backend>
+  <outbound><azure-openai-semantic-cache-store duration="120" /><base /></outbound>
+  <on-error><base /></on-error>
+</policies>`);
+    const first = await ask(g, 'Summarise the plot of Hamlet.');
+    const second = await ask(g, 'Summarise the plot of Hamlet.');
+    expect(second.id).toBe(first.id);
+    expect(chatCalls(g)).toBe(1);
+    expect(g.metrics({ name: 'Total Tokens' })).toHaveLength(1);
+  });
+
   it('score-threshold is a cosine distance: 0.05 serves only (near-)identical prompts', async () => {
     const g = await start(policy(LAB_LOOKUP.replace('0.3', '0.05')));
     const first = await ask(g, 'How to brew the perfect cup of coffee?');
@@ -176,5 +207,7 @@ describe('semantic cache', () => {
       /not allowed in the 'outbound' section/,
     );
     await expect(start(policy(LAB_LOOKUP, '<azure-openai-semantic-cache-store />'))).rejects.toThrow(/requires attribute 'duration'/);
+    await expect(start(policy(`${LAB_LOOKUP}${LAB_LOOKUP}`))).rejects.toThrow(/POL3019: Policy 'azure-openai-semantic-cache-lookup' can be used only once/);
+    await expect(start(policy(LAB_LOOKUP, '<azure-openai-semantic-cache-store duration="60" /><azure-openai-semantic-cache-store duration="60" />'))).rejects.toThrow(/POL3019/);
   });
 });
