@@ -90,6 +90,15 @@ describe('bad requests: a clear status and body, and the next request is served'
     await expectNextServed();
   });
 
+  it('unknown api-version (a date no API has, a word) → served like a known one, 200 (Azure\'s answer for unsupported versions is not in the spec: [OPEN])', async () => {
+    for (const version of ['1999-01-01', 'banana']) {
+      const res = await post(normal, {}, chatUrl(gw.url).replace(/api-version=[^&]*/, `api-version=${version}`));
+      expect(res.status).toBe(200);
+      expect((await res.json()).object).toBe('chat.completion');
+    }
+    await expectNextServed();
+  });
+
   it('unknown deployment → 404 DeploymentNotFound', async () => {
     const res = await post(normal, {}, chatUrl(gw.url, 'no-such-deployment'));
     expect(res.status).toBe(404);
