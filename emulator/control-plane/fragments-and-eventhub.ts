@@ -14,7 +14,8 @@ const FRAGMENT_ID = /^[A-Za-z0-9._-]{1,80}$/;
  * A PUT compiles every installed policy again with the new fragment, all or nothing: when the fragment, or a policy
  * including it, would not load, the answer is 400 with the diagnostics and nothing changes. A DELETE of a fragment
  * that a policy still includes is refused (409), as APIM refuses to delete a fragment in use. Fragments are kept in
- * the emulator's configuration, so /_emulator/reset keeps them (as named values).
+ * the emulator's configuration, so /_emulator/reset keeps them (as named values); a deleted fragment that the
+ * configuration's own policies include comes back with them on reset.
  */
 export function addFragmentRoutes(router: Router, emulator: Emulator, fail: Fail): void {
   router.get('/fragments', (_req, res) => {
@@ -46,13 +47,24 @@ export function addFragmentRoutes(router: Router, emulator: Emulator, fail: Fail
     const id = req.params.id!;
     try {
       const removed = emulator.engine.removeFragment(id);
-      if (removed) delete emulator.config.fragments[id];
-      res.status(removed ? 200 : 404).json({ id, status: removed ? 'deleted' : 'absent' });
+      // A fragment the configuration's own policies include stays in the configuration: reset restores both.
+      const restoredByReset = removed && configIncludes(emulator, id);
+      if (removed && !restoredByReset) delete emulator.config.fragments[id];
+      res.status(removed ? 200 : 404).json({ id, status: removed ? 'deleted' : 'absent', ...(restoredByReset ? { restoredByReset } : {}) });
     } catch (error) {
       if (!(error instanceof PolicyLoadError)) throw error;
       res.status(409).json({ error: { code: 'FragmentInUse', message: `The fragment '${id}' is included by an installed policy; remove the include-fragment first.`, details: error.toJSON() } });
     }
   });
+}
+
+/** Whether a policy of the configuration (restored by reset) includes the fragment. */
+function configIncludes(emulator: Emulator, id: string): boolean {
+  const c = emulator.config;
+  const policies = [c.globalPolicy, ...c.products.map((p) => p.policy), ...c.apis.flatMap((a) => [a.policy, ...a.operations.map((o) => o.policy)])];
+  const escaped = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`fragment-id\\s*=\\s*["']\\s*${escaped}\\s*["']`);
+  return policies.some((xml) => xml !== undefined && pattern.test(xml));
 }
 
 /**

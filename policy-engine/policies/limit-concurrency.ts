@@ -60,7 +60,7 @@ export const limitConcurrency = definePolicy({
     return {
       async run(ctx) {
         const slots = concurrencySlotsFor(ctx.services);
-        const k = `limit-concurrency\u0000${key.get(ctx)}`;
+        const k = key.get(ctx);
         if (!slots.tryAcquire(k, max)) {
           throw new PolicyError({
             source: 'limit-concurrency',
