@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMockModels, resolveLatency, type MockModels } from '../mock-models/index.js';
 import {
@@ -62,7 +62,13 @@ export interface CreateEmulatorOptions {
 }
 
 export interface Emulator {
+  /** The Express app: control plane, ingestion, query API and (behind them) the gateway. */
   readonly app: Express;
+  /**
+   * What the servers listen with: gateway requests (paths none of the Express routes can claim, no Content-Encoding)
+   * go straight to the gateway handler; everything else goes to `app`. Answers exactly as `app` does.
+   */
+  readonly listener: RequestListener;
   readonly clock: ControllableClock;
   readonly config: ResolvedConfig;
   readonly engine: PolicyEngine;
@@ -198,6 +204,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
 
   const emulator: Emulator = {
     app: undefined as unknown as Express,
+    listener: undefined as unknown as RequestListener,
     clock,
     get config() {
       return config;
@@ -220,7 +227,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
     },
     async listen(port = 0, host = '127.0.0.1') {
-      const server = createServer(emulator.app);
+      const server = createServer(emulator.listener);
       servers.add(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -310,30 +317,126 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     prometheus.onCompleted(record);
     options.onCompleted?.(record);
   };
-  const rawBody = express.raw({ type: () => true, limit: '100mb' });
+  const gatewayDeps = {
+    config: () => config,
+    engine: () => engine,
+    routes: () => routes,
+    gate: () => gate,
+    onCompleted,
+    log,
+  };
+  const rawBody = express.raw({ type: () => true, limit: GATEWAY_BODY_LIMIT });
   app.use((req, res, next) => {
     rawBody(req, res, (error?: unknown) => {
       if (error) return next(error);
       const body = Buffer.isBuffer(req.body) ? req.body : undefined;
-      handleGatewayRequest(req, res, body, {
-        config: () => config,
-        engine: () => engine,
-        routes: () => routes,
-        gate: () => gate,
-        onCompleted,
-        log,
-      }).catch(next);
+      handleGatewayRequest(req, res, body, gatewayDeps).catch(next);
     });
   });
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     log(`gateway error: ${error instanceof Error ? error.stack : String(error)}`);
     if (res.headersSent) return void res.end();
     const status = (error as { status?: number }).status ?? 500;
-    res.status(status).type('application/json').send(`{ "statusCode": ${status}, "message": ${JSON.stringify(status === 413 ? 'Request entity too large' : 'Internal server error')} }`);
+    res.status(status).type('application/json').send(errorText(status));
   });
+  // The same answer without Express, for the fast path below.
+  const gatewayError = (error: unknown, res: ServerResponse) => {
+    log(`gateway error: ${error instanceof Error ? error.stack : String(error)}`);
+    if (res.headersSent) return void res.end();
+    const status = (error as { status?: number }).status ?? 500;
+    const text = errorText(status);
+    // What res.status().type('application/json').send(text) writes.
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+  };
+
+  /** Gateway requests without Express: the body read as express.raw reads an identity-encoded one. */
+  const listener: RequestListener = (req, res) => {
+    if (!isGatewayFastPath(req)) return void app(req, res);
+    readRawBody(req, (error, body) => {
+      if (error) return gatewayError(error, res);
+      handleGatewayRequest(req, res, body, gatewayDeps).catch((e: unknown) => gatewayError(e, res));
+    });
+  };
   (emulator as { app: Express }).app = app;
+  (emulator as { listener: RequestListener }).listener = listener;
   return emulator;
 }
+
+function errorText(status: number): string {
+  return `{ "statusCode": ${status}, "message": ${JSON.stringify(status === 413 ? 'Request entity too large' : 'Internal server error')} }`;
+}
+
+/** express.raw's limit for gateway bodies (gateway.maxRequestBodyBytes refuses larger ones earlier, with APIM's answer). */
+const GATEWAY_BODY_LIMIT = 100 * 1024 * 1024;
+
+/**
+ * Paths an Express route of the app may claim (Express matches case-insensitively, with or without a trailing
+ * slash): the control plane and identity under /_emulator, GET /metrics, the ingestion API (/v2/track,
+ * /v2.1/track) and the query API (/v1/…). Percent-encoded paths and repeated slashes are left to Express too.
+ */
+const EXPRESS_PATH = /^\/(?:_emulator|metrics|v2(?:\.1)?\/track|v1)(?:[/?#]|$)/i;
+
+/**
+ * True for a request the gateway answers whatever Express would do first: no Express route can claim its path,
+ * and its body needs no decoding (a Content-Encoding is inflated or refused by express.raw, so such requests go
+ * through Express).
+ */
+export function isGatewayFastPath(req: IncomingMessage): boolean {
+  const url = req.url;
+  if (url === undefined || url.charCodeAt(0) !== 47 /* '/' */) return false;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path.includes('%') || path.includes('//') || EXPRESS_PATH.test(path)) return false;
+  return req.headers['content-encoding'] === undefined;
+}
+
+/**
+ * Reads a request body the way express.raw (body-parser + raw-body) does for an identity-encoded request: none
+ * (undefined) when there is neither Transfer-Encoding nor a numeric Content-Length, else a Buffer; 413 past the
+ * limit, 400 when the client aborts.
+ */
+function readRawBody(req: IncomingMessage, done: (error: (Error & { status?: number }) | undefined, body: Buffer | undefined) => void): void {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && !Number.isNaN(Number(length)));
+  if (!hasBody) return done(undefined, undefined);
+  const declared = length === undefined ? undefined : Number(length);
+  if (declared !== undefined && declared > GATEWAY_BODY_LIMIT) {
+    req.resume();
+    return done(Object.assign(new Error('request entity too large'), { status: 413 }), undefined);
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+  const finish = (error: (Error & { status?: number }) | undefined, body: Buffer | undefined) => {
+    if (finished) return;
+    finished = true;
+    req.off('data', onData).off('end', onEnd).off('aborted', onAborted).off('error', onError);
+    done(error, body);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > GATEWAY_BODY_LIMIT) {
+      req.pause();
+      finish(Object.assign(new Error('request entity too large'), { status: 413 }), undefined);
+      return;
+    }
+    chunks.push(chunk);
+  };
+  const onEnd = () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+  const onAborted = () => finish(Object.assign(new Error('request aborted'), { status: 400 }), undefined);
+  const onError = (error: Error) => finish(Object.assign(error, { status: 400 }), undefined);
+  req.on('data', onData).on('end', onEnd).on('aborted', onAborted).on('error', onError);
+}
+
+/**
+ * TLS options of the gateway's HTTPS listener: ask every client for a certificate and accept any (or none), so that
+ * validate-client-certificate and `context.Request.Certificate` see it; policies decide, as on APIM with
+ * "negotiate client certificate" on.
+ */
+export const CLIENT_CERTIFICATE_TLS = { requestCert: true, rejectUnauthorized: false } as const;
 
 /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then drops the rest. */
 export async function closeGracefully(server: Server | import('node:https').Server, graceMs = 5_000): Promise<void> {
