@@ -114,10 +114,19 @@ export interface Switch extends NodeBase {
 }
 export interface Using extends NodeBase { kind: 'Using'; decl?: LocalDecl; expr?: Expression; body?: Statement }
 export interface Empty extends NodeBase { kind: 'Empty' }
+/** A local function (C# 7): `int F(int x) { … }`, `void G() => …;`. `returnType` undefined = void. */
+export interface LocalFunction extends NodeBase {
+  kind: 'LocalFunction';
+  name: string;
+  namePos: number;
+  returnType?: TypeNode;
+  params: Array<{ name: string; type: TypeNode; pos: number }>;
+  body: Block | Expression;
+}
 
 export type Statement =
   | Block | LocalDecl | ExpressionStatement | If | Return | Foreach | For | While | DoWhile | Break | Continue | Throw
-  | Try | Switch | Using | Empty;
+  | Try | Switch | Using | Empty | LocalFunction;
 
 export type Node = Expression | Statement | TypeNode;
 

@@ -4,7 +4,7 @@ import { CONTEXT_ENUMERABLE, CONTEXT_INDEXERS, CONTEXT_MODEL } from './context-m
 import type { RawDiagnostic } from './parser.js';
 import { LINQ } from './runtime/collections.js';
 import { checkCollectionSize, checkDeadline, checkString, DEFAULT_EVALUATION_LIMITS, enterCall, exitCall, ExpressionLimitError, TICKS_PER_CLOCK_READ, withinBudget, type EvaluationLimits } from './runtime/limits.js';
-import { asType, castTo, isInstanceOf } from './runtime/conversions.js';
+import { asType, castTo, defaultValueOf, isInstanceOf } from './runtime/conversions.js';
 import { CsDateTime, CsTimeSpan } from './runtime/datetime.js';
 import { clrErrors, ExpressionRuntimeError } from './runtime/errors.js';
 import { JToken } from './runtime/json.js';
@@ -14,7 +14,7 @@ import { OutRef, type TypeArgument } from './runtime/protocol.js';
 import { CsExceptionValue, STATIC_TYPES, type RuntimeContext, type StaticMember } from './runtime/statics.js';
 import { STRING_METHOD_TYPES } from './runtime/strings.js';
 import { FLOATING_TYPES, INTEGRAL_TYPES, isNumericType, lookupType, NAMESPACES, typeEntry } from './runtime/types.js';
-import { CsAnonymous, CsEnum, csCompare, csEquals, defaultOf, enumerate, toCSharpString, typeNameOf } from './runtime/values.js';
+import { CsAnonymous, CsEnum, csCompare, csEquals, enumerate, toCSharpString, typeNameOf } from './runtime/values.js';
 
 /**
  * Compiles the AST once into closures over a frame of local slots. Names, types, static members and the
@@ -95,6 +95,9 @@ type Operand = Value | TypeRef | NamespaceRef;
 interface Local {
   slot: number;
   type: string;
+  /** A local function's declared result type (its calls are typed by it) and parameter count. */
+  returns?: string;
+  arity?: number;
 }
 
 const MAX_LOOP_ITERATIONS = 10_000_000;
@@ -263,7 +266,9 @@ function compare(op: string, l: unknown, r: unknown): boolean {
   }
 }
 
-function bitwise(op: string, l: unknown, r: unknown): unknown {
+const LONG_TYPES: ReadonlySet<string> = new Set(['Int64', 'UInt64']);
+
+function bitwise(op: string, l: unknown, r: unknown, wide = false): unknown {
   if (typeof l === 'boolean' && typeof r === 'boolean') return op === '&' ? l && r : op === '|' ? l || r : l !== r;
   if (l instanceof CsEnum && r instanceof CsEnum && l.type === r.type) {
     const v = op === '&' ? l.value & r.value : op === '|' ? l.value | r.value : l.value ^ r.value;
@@ -272,6 +277,14 @@ function bitwise(op: string, l: unknown, r: unknown): unknown {
   const n = nums(op, l, r);
   if (!n) return null;
   const [a, b] = n;
+  const shift = op === '<<' || op === '>>';
+  // 64-bit operands (a `long` static type, or a value outside int's range) use 64-bit two's complement, as C#.
+  if (wide || (a | 0) !== a || (!shift && (b | 0) !== b)) {
+    const x = BigInt(Math.trunc(a));
+    if (shift) return Number(op === '<<' ? BigInt.asIntN(64, x << BigInt(b & 63)) : x >> BigInt(b & 63));
+    const y = BigInt(Math.trunc(b));
+    return Number(BigInt.asIntN(64, op === '&' ? x & y : op === '|' ? x | y : x ^ y));
+  }
   return op === '&' ? a & b : op === '|' ? a | b : op === '^' ? a ^ b : op === '<<' ? a << b : a >> b;
 }
 
@@ -322,6 +335,8 @@ export class ExpressionCompiler {
   private slotCount = 0;
   private loopDepth = 0;
   private breakDepth = 0;
+  /** Inside a `void` local function: `return;` is allowed, `return x;` is not. */
+  private voidReturn: string | undefined;
   private readonly receivers: Array<{ slot: number; type: string; schema?: string }> = [];
   private readonly catchSlots: number[] = [];
 
@@ -587,7 +602,7 @@ export class ExpressionCompiler {
       case 'Default': {
         if (!e.type) return { kind: 'value', ev: () => null, type: 'Null', constant: true };
         const t = this.resolveType(e.type);
-        const v = t ? defaultOf(t.arrays ? undefined : t.name, t.nullable) : null;
+        const v = t ? defaultValueOf(t.arrays ? undefined : t.name, t.nullable) : null;
         return { kind: 'value', ev: () => v, type: t ? typeName(t) : 'Dynamic', constant: true };
       }
       case 'Missing':
@@ -659,8 +674,9 @@ export class ExpressionCompiler {
   }
 
   /** Compiles arguments; `out` arguments become OutRefs whose values are written back after the call. */
-  private args(args: A.Argument[]): { evs: Ev[]; names: Array<string | undefined> | undefined; outs: Array<{ index: number; slot: number | undefined; type?: TypeArgument }> } {
+  private args(args: A.Argument[]): { evs: Ev[]; types: string[]; names: Array<string | undefined> | undefined; outs: Array<{ index: number; slot: number | undefined; type?: TypeArgument }> } {
     const evs: Ev[] = [];
+    const types: string[] = [];
     const outs: Array<{ index: number; slot: number | undefined; type?: TypeArgument }> = [];
     let names: Array<string | undefined> | undefined;
     args.forEach((a, i) => {
@@ -684,11 +700,14 @@ export class ExpressionCompiler {
         if (type) out.type = type;
         outs.push(out);
         evs.push(() => new OutRef());
+        types.push('Dynamic');
       } else {
-        evs.push(this.value(a.value).ev);
+        const v = this.value(a.value);
+        evs.push(v.ev);
+        types.push(v.type);
       }
     });
-    return { evs, names, outs };
+    return { evs, types, names, outs };
   }
 
   private resolveTypeArgs(nodes: A.TypeNode[] | undefined): TypeArgument[] | undefined {
@@ -705,7 +724,7 @@ export class ExpressionCompiler {
   private call(e: A.Call): Value {
     const span = this.span(e);
     const callee = e.callee;
-    const { evs, names, outs } = this.args(e.args);
+    const { evs, types, names, outs } = this.args(e.args);
     const n = evs.length;
     const evalArgs = (f: Frame): unknown[] => {
       const a = new Array<unknown>(n);
@@ -751,7 +770,7 @@ export class ExpressionCompiler {
           ev: (f) => {
             const a = evalArgs(f);
             try {
-              const r = fn(f, arrangeArguments(info, a, names, name), typeArgs);
+              const r = fn(f, arrangeArguments(info, a, names, name), typeArgs, types);
               writeBack?.(f, a);
               return normalize(r);
             } catch (err) {
@@ -791,11 +810,16 @@ export class ExpressionCompiler {
         type,
       };
     }
-    // Delegate invocation: `f(x)`.
-    if (callee.kind === 'Identifier' && !this.lookup(callee.name)) {
+    // Delegate invocation: `f(x)` (a lambda in a local, or a local function).
+    const calleeLocal = callee.kind === 'Identifier' ? this.lookup(callee.name) : undefined;
+    if (callee.kind === 'Identifier' && !calleeLocal) {
       this.error('ExprUnknownName', callee, [callee.name]);
       return { kind: 'value', ev: () => null, type: 'Dynamic' };
     }
+    if (calleeLocal?.arity !== undefined && calleeLocal.arity !== e.args.length && callee.kind === 'Identifier') {
+      this.error('ExprSyntax', callee, [`No overload for method '${callee.name}' takes ${e.args.length} arguments.`]);
+    }
+    const resultType = calleeLocal?.returns && calleeLocal.returns !== 'Void' ? calleeLocal.returns : 'Dynamic';
     const fnv = this.value(callee).ev;
     return {
       kind: 'value',
@@ -812,7 +836,7 @@ export class ExpressionCompiler {
           throw attach(err, span);
         }
       },
-      type: 'Dynamic',
+      type: resultType,
     };
   }
 
@@ -931,6 +955,8 @@ export class ExpressionCompiler {
     const span = this.span(node);
     const delta = op === '++' ? 1 : -1;
     const bind = lv.bind;
+    // `int` wraps as in C#'s default unchecked context (`int.MaxValue + 1` is `int.MinValue`).
+    const int32 = lv.type === 'Int32';
     return {
       kind: 'value',
       ev: (f) => {
@@ -938,7 +964,7 @@ export class ExpressionCompiler {
           const ref = bind(f);
           const old = ref.get();
           if (typeof old !== 'number') throw clrErrors.invalidOperation(`Operator '${op}' cannot be applied to operand of type '${typeNameOf(old)}'`);
-          const next = old + delta;
+          const next = int32 ? wrapInt32(old + delta) : old + delta;
           ref.set(next);
           return postfix ? old : next;
         } catch (err) {
@@ -1029,8 +1055,10 @@ export class ExpressionCompiler {
       case '|':
       case '^':
       case '<<':
-      case '>>':
-        return (l, r) => bitwise(op, l, r);
+      case '>>': {
+        const wide = LONG_TYPES.has(lt) || (op !== '<<' && op !== '>>' && LONG_TYPES.has(rt));
+        return wide ? (l, r) => bitwise(op, l, r, true) : (l, r) => bitwise(op, l, r);
+      }
       case '==':
         return (l, r) => csEquals(l, r);
       case '!=':
@@ -1180,6 +1208,82 @@ export class ExpressionCompiler {
     return { kind: 'value', ev: (f) => isInstanceOf(ev(f), t) !== negated, type: 'Boolean' };
   }
 
+  /**
+   * A local function: compiled where it is written (it sees the locals declared before it), stored in its hoisted
+   * slot when the enclosing block is entered. Parameters and body locals live in the evaluation's frame like a
+   * lambda's; a recursive call saves and restores them, so each activation keeps its own.
+   */
+  private localFunction(lf: A.LocalFunction, local: Local, returns: TypeArgument | undefined): St {
+    const slot = local.slot;
+    const first = this.slotCount;
+    const savedLoop = this.loopDepth;
+    const savedBreak = this.breakDepth;
+    const savedVoid = this.voidReturn;
+    let body: Ev;
+    const params: number[] = [];
+    const types: Array<TypeArgument | undefined> = [];
+    try {
+      this.loopDepth = 0;
+      this.breakDepth = 0;
+      this.voidReturn = lf.returnType ? undefined : lf.name;
+      body = this.withScope(() => {
+        for (const p of lf.params) {
+          const t = this.resolveType(p.type);
+          types.push(t);
+          params.push(this.declare(p.name, t ? typeName(t) : 'Dynamic', { pos: p.pos, end: p.pos + p.name.length }).slot);
+        }
+        if (lf.body.kind !== 'Block') {
+          const v = this.value(lf.body).ev;
+          return v;
+        }
+        if (lf.returnType && !this.alwaysReturns(lf.body)) this.error('ExprSyntax', { pos: lf.namePos, end: lf.namePos + lf.name.length }, [`'${lf.name}(…)': not all code paths return a value.`]);
+        const block = this.block(lf.body);
+        return (f: Frame) => {
+          const saved = f.ret;
+          f.ret = null;
+          block(f);
+          const r = f.ret;
+          f.ret = saved;
+          return r;
+        };
+      });
+    } finally {
+      this.loopDepth = savedLoop;
+      this.breakDepth = savedBreak;
+      this.voidReturn = savedVoid;
+    }
+    const last = this.slotCount;
+    const n = params.length;
+    const name = lf.name;
+    const checked = (t: TypeArgument | undefined) => (t && t.arrays === 0 && !t.nullable && (INTEGRAL_TYPES.has(t.name) || t.name === 'String' || t.name === 'Boolean') ? t : undefined);
+    const convert = types.map(checked);
+    const result = checked(returns);
+    return (f) => {
+      let depth = 0;
+      f.locals[slot] = (...args: unknown[]) => {
+        if (args.length !== n) throw clrErrors.argument(`No overload for method '${name}' takes ${args.length} arguments.`);
+        if ((++f.calls & TICK_MASK) === 0) checkDeadline();
+        enterCall();
+        const saved = depth > 0 ? f.locals.slice(first, last) : undefined;
+        depth++;
+        try {
+          for (let i = 0; i < n; i++) {
+            const t = convert[i];
+            const v = normalize(args[i]);
+            f.locals[params[i]!] = t ? castTo(v, t, 'Dynamic') : v;
+          }
+          const r = body(f);
+          return result && r !== null && r !== undefined ? castTo(r, result, 'Dynamic') : r;
+        } finally {
+          depth--;
+          if (saved) for (let i = 0; i < saved.length; i++) f.locals[first + i] = saved[i];
+          exitCall();
+        }
+      };
+      return NORMAL;
+    };
+  }
+
   private lambda(e: A.Lambda): Value {
     return this.withScope(() => {
       const slots = e.params.map((p) => {
@@ -1281,7 +1385,7 @@ export class ExpressionCompiler {
     let elem = t ? typeName(t) : items?.[0]?.type ?? 'Object';
     if (!t && items && items.some((i) => i.type !== elem)) elem = 'Object';
     const isBytes = t?.name === 'Byte' && t.arrays === 0;
-    const fill = t ? defaultOf(t.arrays ? undefined : t.name, t.nullable) : null;
+    const fill = t ? defaultValueOf(t.arrays ? undefined : t.name, t.nullable) : null;
     const span = this.span(e);
     const evs = items?.map((i) => i.ev);
     return {
@@ -1303,7 +1407,25 @@ export class ExpressionCompiler {
   // ---- statements ----
   private block(b: A.Block): St {
     return this.withScope(() => {
-      const list = b.statements.map((s) => this.statement(s));
+      // Local functions are in scope in the whole block (callable before their declaration, and recursively):
+      // their names are declared first and their closures created when the block is entered.
+      const functions = b.statements.filter((s): s is A.LocalFunction => s.kind === 'LocalFunction');
+      const hoisted = new Map<A.LocalFunction, { local: Local; returns: TypeArgument | undefined }>();
+      for (const lf of functions) {
+        const returns = lf.returnType ? this.resolveType(lf.returnType) : undefined;
+        const local = this.declare(lf.name, 'Delegate', { pos: lf.namePos, end: lf.namePos + lf.name.length });
+        local.returns = returns ? typeName(returns) : lf.returnType ? 'Dynamic' : 'Void';
+        local.arity = lf.params.length;
+        hoisted.set(lf, { local, returns });
+      }
+      const inits: St[] = [];
+      const list = b.statements.flatMap((s) => {
+        if (s.kind !== 'LocalFunction') return [this.statement(s)];
+        const h = hoisted.get(s)!;
+        inits.push(this.localFunction(s, h.local, h.returns));
+        return [];
+      });
+      list.unshift(...inits);
       const n = list.length;
       if (n === 1) return list[0]!;
       return (f) => {
@@ -1320,6 +1442,10 @@ export class ExpressionCompiler {
     switch (s.kind) {
       case 'Block':
         return this.block(s);
+      case 'LocalFunction':
+        // Only reached for an embedded statement (`if (x) void F() {}`), which C# rejects.
+        this.error('ExprSyntax', s, ['Embedded statement cannot be a declaration or labeled statement.']);
+        return () => NORMAL;
       case 'Empty':
         return () => NORMAL;
       case 'LocalDecl':
@@ -1353,7 +1479,9 @@ export class ExpressionCompiler {
       }
       case 'Return': {
         const ev = s.expr ? this.value(s.expr).ev : undefined;
-        if (!ev) this.error('ExprSyntax', s, ['An object of a type convertible to the result type is required after return.']);
+        if (this.voidReturn !== undefined) {
+          if (ev) this.error('ExprSyntax', s, [`Since '${this.voidReturn}' returns void, a return keyword must not be followed by an object expression.`]);
+        } else if (!ev) this.error('ExprSyntax', s, ['An object of a type convertible to the result type is required after return.']);
         return (f) => {
           f.ret = ev ? ev(f) : null;
           return RETURN;
@@ -1465,13 +1593,15 @@ export class ExpressionCompiler {
     for (const d of s.declarators) {
       let type: TypeArgument | undefined;
       if (s.type !== 'var') type = this.resolveType(s.type);
-      const init = d.init ? this.value(d.init) : undefined;
-      if (s.type === 'var' && !init) this.error('ExprSyntax', d, ['Implicitly-typed variables must be initialized.']);
+      // `T x = default;` is default(T) (the target-typed `default` literal).
+      const targetDefault = type !== undefined && d.init?.kind === 'Default' && !d.init.type;
+      const init = d.init && !targetDefault ? this.value(d.init) : undefined;
+      if (s.type === 'var' && !d.init) this.error('ExprSyntax', d, ['Implicitly-typed variables must be initialized.']);
       if (s.type === 'var' && init?.type === 'Null') this.error('ExprSyntax', d, ["Cannot assign <null> to an implicitly-typed variable."]);
       const staticType = type ? typeName(type) : (init?.type ?? 'Dynamic');
       const local = this.declare(d.name, staticType === 'Null' ? 'Dynamic' : staticType, d);
       const slot = local.slot;
-      const def = type ? defaultOf(type.arrays ? undefined : type.name, type.nullable) : null;
+      const def = type ? defaultValueOf(type.arrays ? undefined : type.name, type.nullable) : null;
       if (init) {
         const ev = init.ev;
         const needsCheck = type && (type.name === 'String' || INTEGRAL_TYPES.has(type.name) || type.name === 'Boolean') && type.arrays === 0 && !['Dynamic', 'Null', type.name].includes(init.type) && !(isNumericType(type.name) && isNumericType(init.type) && !FLOATING_TYPES.has(init.type));

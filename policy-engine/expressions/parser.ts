@@ -1,6 +1,6 @@
 import type { DiagnosticKey } from '../diagnostics.js';
 import type {
-  Argument, Block, Expression, Initializer, Lambda, LocalDecl, Statement, TypeNode,
+  Argument, Block, Expression, Initializer, Lambda, LocalDecl, LocalFunction, Statement, TypeNode,
 } from './ast.js';
 import { createScanner, PREDEFINED_TYPES, type Scanner, type TokenKind } from './lexer.js';
 
@@ -58,8 +58,7 @@ const TYPE_ARG_FOLLOWERS: ReadonlySet<TokenKind> = new Set(['(', ')', ']', '}', 
 const STATEMENT_KEYWORDS_UNSUPPORTED: Record<string, string> = {
   goto: "The 'goto' statement",
   lock: "The 'lock' statement",
-  checked: "The 'checked' statement",
-  unchecked: "The 'unchecked' statement",
+  checked: "The 'checked' statement (integer arithmetic in the emulator always wraps, as unchecked)",
   unsafe: 'Unsafe code',
   fixed: "The 'fixed' statement",
   class: 'Type declarations',
@@ -585,8 +584,16 @@ class Parser {
         this.unsupported(`'${k}'`, pos, this.s.tokenEnd());
         this.next();
         return this.missing(pos);
+      case 'unchecked': {
+        // `unchecked(e)`: integer arithmetic in the emulator wraps already (C#'s default, unchecked context).
+        this.next();
+        const open = { start: this.start(), text: '(' };
+        this.expect('(');
+        const inner = this.parseExpression();
+        this.expect(')', open);
+        return inner;
+      }
       case 'checked':
-      case 'unchecked':
       case 'sizeof':
       case 'stackalloc':
       case 'delegate':
@@ -903,6 +910,60 @@ class Parser {
     });
   }
 
+  /** `void F(` or `Type F(` at a statement start: a local function declaration. */
+  private isLocalFunction(): boolean {
+    if (this.isKeyword('void')) return this.s.lookAhead(() => this.s.scan() === 'Identifier' && this.s.scan() === '(');
+    if (this.tok() !== 'Identifier' && !(this.tok() === 'Keyword' && PREDEFINED_TYPES.has(this.val()))) return false;
+    return this.s.lookAhead(() => {
+      const t = this.parseTypeQuiet();
+      return t !== undefined && this.tok() === 'Identifier' && this.s.scan() === '(';
+    });
+  }
+
+  private parseLocalFunction(): LocalFunction {
+    const pos = this.start();
+    let returnType: TypeNode | undefined;
+    if (this.isKeyword('void')) this.next();
+    else returnType = this.parseType();
+    const name = this.val();
+    const namePos = this.start();
+    this.next();
+    const open = { start: this.start(), text: '(' };
+    this.expect('(');
+    const params: LocalFunction['params'] = [];
+    while (this.tok() !== ')' && this.tok() !== 'EOF') {
+      const ppos = this.start();
+      if (this.isKeyword('ref') || this.isKeyword('out') || this.isKeyword('in') || this.isKeyword('params') || this.isKeyword('this')) {
+        this.unsupported(`'${this.val()}' parameters of local functions`, ppos, this.s.tokenEnd());
+        this.next();
+      }
+      const type = this.parseType();
+      if (this.tok() !== 'Identifier') {
+        this.errorHere('ExprExpected', ['identifier']);
+        break;
+      }
+      params.push({ name: this.val(), type, pos: this.start() });
+      this.next();
+      if (this.tok() === '=') {
+        this.unsupported('Optional parameters of local functions', this.start(), this.s.tokenEnd());
+        this.next();
+        this.parseExpression();
+      }
+      if (this.tok() !== ',') break;
+      this.next();
+    }
+    this.expect(')', open);
+    let body: Block | Expression;
+    if (this.tok() === '=>') {
+      this.next();
+      body = this.parseExpression();
+      this.expectSemicolon();
+    } else body = this.parseBlock();
+    const node: LocalFunction = { kind: 'LocalFunction', name, namePos, params, body, pos, end: this.prevEnd };
+    if (returnType) node.returnType = returnType;
+    return node;
+  }
+
   private parseLocalDeclaration(isConst = false): LocalDecl {
     const pos = this.start();
     let type: TypeNode | 'var';
@@ -961,6 +1022,11 @@ class Parser {
     }
     if (t === 'Keyword') {
       const k = this.val();
+      // `unchecked { … }` is its block: integer arithmetic in the emulator wraps already (C#'s default context).
+      if (k === 'unchecked' && this.s.lookAhead(() => this.s.scan() === '{')) {
+        this.next();
+        return this.parseBlock();
+      }
       const unsupported = STATEMENT_KEYWORDS_UNSUPPORTED[k];
       if (unsupported) {
         this.unsupported(unsupported, pos, this.s.tokenEnd());
@@ -1107,6 +1173,7 @@ class Parser {
       this.skipStatement();
       return { kind: 'Empty', pos, end: this.prevEnd };
     }
+    if (this.isLocalFunction()) return this.parseLocalFunction();
     if (this.isLocalDeclaration()) {
       const decl = this.parseLocalDeclaration();
       this.expectSemicolon();

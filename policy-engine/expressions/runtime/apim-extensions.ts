@@ -54,13 +54,17 @@ export class Jwt {
   }
 }
 
-/** `BasicAuthCredentials` from an `Authorization: Basic …` value. */
+/** `BasicAuthCredentials { UserId, Password }` (the reference's names) from an `Authorization: Basic …` value. */
 export class BasicAuthCredentials {
   readonly [TYPE_NAME] = 'BasicAuthCredentials';
   constructor(
+    /** Kept as an alias of UserId (earlier emulator versions exposed this name). */
     readonly Username: string,
     readonly Password: string,
   ) {}
+  get UserId(): string {
+    return this.Username;
+  }
 }
 
 function claimText(v: unknown): string {

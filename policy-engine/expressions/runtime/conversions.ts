@@ -4,7 +4,7 @@ import { clrErrors } from './errors.js';
 import { convertJToken, JArray, JObject, JProperty, JToken, JValue } from './json.js';
 import { TYPE_NAME, type TypeArgument } from './protocol.js';
 import { displayType, FLOATING_TYPES, INTEGRAL_RANGES, INTEGRAL_TYPES, typeEntry } from './types.js';
-import { CsEnum, enumerate, typeNameOf } from './values.js';
+import { CsEnum, defaultOf, enumerate, typeNameOf } from './values.js';
 import { convertXml, XAttribute, XElement } from './xml.js';
 
 /**
@@ -162,4 +162,24 @@ export function castTo(value: unknown, t: TypeArgument, from = 'Dynamic'): unkno
   }
   if (value === null) return null;
   return isInstanceOf(value, t) ? value : fail();
+}
+
+/**
+ * C#'s `default(T)`: 0 / false / '\0' for the primitive value types, `DateTime.MinValue`, `TimeSpan.Zero`,
+ * `Guid.Empty`, the zero member of an enum; null for reference and nullable types.
+ */
+export function defaultValueOf(typeName: string | undefined, nullable = false): unknown {
+  if (nullable || typeName === undefined) return null;
+  switch (typeName) {
+    case 'DateTime':
+      return new CsDateTime(-62135596800000, 'Unspecified');
+    case 'DateTimeOffset':
+      return new CsDateTime(-62135596800000, 'Utc', true);
+    case 'TimeSpan':
+      return new CsTimeSpan(0);
+    case 'Guid':
+      return new CsGuid('0'.repeat(32));
+  }
+  if (CsEnum.isEnumType(typeName)) return CsEnum.fromValue(typeName, 0);
+  return defaultOf(typeName);
 }

@@ -179,6 +179,18 @@ export class CsGuid {
     return new CsGuid(Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''));
   }
 
+  /** `new Guid(byte[16])`: .NET's layout, the first three fields little-endian. */
+  static fromDotNetBytes(bytes: ArrayLike<number>): CsGuid {
+    const b = Array.from(bytes);
+    return CsGuid.fromBytes([b[3]!, b[2]!, b[1]!, b[0]!, b[5]!, b[4]!, b[7]!, b[6]!, ...b.slice(8)]);
+  }
+
+  /** `Guid.ToByteArray()` in .NET's layout (the inverse of `new Guid(byte[])`). */
+  ToByteArray(): Uint8Array {
+    const b = Uint8Array.from(this.hex.match(/../g)!, (h) => parseInt(h, 16));
+    return Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!, b[5]!, b[4]!, b[7]!, b[6]!, ...b.slice(8)]);
+  }
+
   ToString(format?: string | null): string {
     const h = this.hex;
     const d = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

@@ -1,10 +1,11 @@
-import { castTo, isInstanceOf } from './conversions.js';
+import { castTo, defaultValueOf, isInstanceOf } from './conversions.js';
 import { clrErrors } from './errors.js';
 import { parseJson } from './json.js';
 import { XDocument, XElement } from './xml.js';
 import { declareMethods, ENUMERATE, INDEXER, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
 import { displayType } from './types.js';
-import { defaultOf, KeyValuePair, typeNameOf } from './values.js';
+import { KeyValuePair, typeNameOf } from './values.js';
+import { FormUrlEncodedContent } from './form.js';
 
 /**
  * Host classes the gateway builds `context` from. Each has a JavaScript API (camelCase, for the gateway)
@@ -184,7 +185,7 @@ export class VariableBag {
   GetValueOrDefault(typeArgs: TypeArgument[] | undefined, name: string, ...rest: unknown[]): unknown {
     if (name === null || name === undefined) throw clrErrors.argumentNull('variableName');
     const t = typeArgs?.[0];
-    if (!this.map.has(name)) return rest.length > 0 ? rest[0] : t ? defaultOf(t.name, t.nullable) : null;
+    if (!this.map.has(name)) return rest.length > 0 ? rest[0] : t ? defaultValueOf(t.arrays ? undefined : t.name, t.nullable) : null;
     const value = this.map.get(name) ?? null;
     if (!t || value === null) return value;
     if (!isInstanceOf(value, t)) throw clrErrors.invalidCast(typeNameOf(value), displayType(t));
@@ -352,9 +353,9 @@ export class MessageBody {
     }
   }
 
-  AsFormUrlEncodedContent(preserveContent: unknown = false): StringDictionary {
-    const text = new TextDecoder().decode(this.read(preserveContent === true));
-    return new StringDictionary(new URLSearchParams(text));
+  /** `IDictionary<string, IList<string>>` of the form fields (runtime/form.ts). */
+  AsFormUrlEncodedContent(preserveContent: unknown = false): FormUrlEncodedContent {
+    return new FormUrlEncodedContent(new TextDecoder().decode(this.read(preserveContent === true)));
   }
 }
 declareMethods(MessageBody.prototype, {

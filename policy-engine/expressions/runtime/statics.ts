@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { CsDictionary, CsHashSet, CsList, CsStringBuilder, CsStringComparer, STRING_COMPARERS } from './collections.js';
+import { CsDictionary, CsHashSet, CsList, CsQueue, CsStack, CsStringBuilder, CsStringComparer, STRING_COMPARERS } from './collections.js';
+import { AddressFamily, CsIPAddress, IP_CONSTANTS, ipIsLoopback, ipParse, ipTryParse } from './net.js';
 import { castTo } from './conversions.js';
 import {
   CsDateTime, CsGuid, CsTimeSpan, dateTimeFromParts, DateTimeKind, DayOfWeek, parseDateTime, parseTimeSpan, type DateTimeKindName,
@@ -14,7 +15,12 @@ import { XDocument, XElement, XName } from './xml.js';
 import { STRING_STATICS, StringComparison, StringSplitOptions } from './strings.js';
 import { INTEGRAL_RANGES, typeEntry } from './types.js';
 import { CsEnum, csObjectEquals, enumerate, KeyValuePair, toCSharpString, typeNameOf } from './values.js';
-import { UrlInfo } from './host.js';
+import {
+  BIT_CONVERTER_READERS, BIT_CONVERTER_RETURNS, bitConverterToString, convertFromBase, convertToBase, convertToChar, convertToDateTime,
+  convertToFloating, convertToIntegral, doubleToInt64Bits, getBytes, int64BitsToDouble, toBase64,
+} from './binary.js';
+import { ARRAY_RETURNS, ARRAY_STATICS } from './arrays.js';
+import { constructUri, isWellFormedUriString, tryCreateUri, UriKind, UriPartial, URI_SCHEMES } from './uri.js';
 
 /** What static members and constructors see of the evaluation: the injected clock and random source. */
 export interface RuntimeContext {
@@ -25,7 +31,8 @@ export interface RuntimeContext {
 export interface StaticMember {
   /** A property (`DateTime.UtcNow`) when `get` is set, else a method. */
   get?: (rt: RuntimeContext) => unknown;
-  call?: (rt: RuntimeContext, args: unknown[], typeArgs: TypeArgument[] | undefined) => unknown;
+  /** `argTypes`: the arguments' static types (canonical names, `Dynamic` when unknown) for overloads by type. */
+  call?: (rt: RuntimeContext, args: unknown[], typeArgs: TypeArgument[] | undefined, argTypes?: readonly string[]) => unknown;
   info?: MethodInfo;
   /** Static result type (canonical name), used for numeric typing; `Dynamic` when it depends on arguments. */
   returns?: string;
@@ -38,9 +45,10 @@ export interface StaticType {
   constructs?: string;
 }
 
+const NO_TYPES: readonly string[] = [];
 const prop = (get: (rt: RuntimeContext) => unknown, returns?: string): StaticMember => (returns ? { get, returns } : { get });
-const fn = (call: (args: unknown[], rt: RuntimeContext, typeArgs: TypeArgument[] | undefined) => unknown, returns?: string, info?: MethodInfo): StaticMember => {
-  const m: StaticMember = { call: (rt, args, typeArgs) => call(args, rt, typeArgs) };
+const fn = (call: (args: unknown[], rt: RuntimeContext, typeArgs: TypeArgument[] | undefined, argTypes: readonly string[]) => unknown, returns?: string, info?: MethodInfo): StaticMember => {
+  const m: StaticMember = { call: (rt, args, typeArgs, argTypes = NO_TYPES) => call(args, rt, typeArgs, argTypes) };
   if (returns) m.returns = returns;
   if (info) m.info = info;
   return m;
@@ -77,31 +85,6 @@ function tryParse(parse: (s: unknown) => unknown, fallback: unknown): StaticMemb
       return false;
     }
   }, 'Boolean', { out: [1], parameters: ['s', 'result'] });
-}
-
-/** Convert.ToInt32/ToInt64 semantics: null → 0, strings parsed, doubles rounded half-to-even with overflow checks. */
-function convertIntegral(v: unknown, type: 'Int32' | 'Int64'): number {
-  if (v === null || v === undefined) return 0;
-  if (typeof v === 'string') return parseInteger(v, type);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v instanceof CsEnum) return v.value;
-  if (v instanceof JToken) return convertJToken(v, type) as number;
-  if (typeof v === 'number') {
-    const r = Number.isInteger(v) ? v : roundHalfEven(v);
-    const [min, max] = INTEGRAL_RANGES[type]!;
-    if (!(r >= min && r <= max)) throw clrErrors.overflow(type === 'Int32' ? 'an Int32' : 'an Int64');
-    return r;
-  }
-  throw clrErrors.invalidCastMessage(`Unable to cast object of type '${typeNameOf(v)}' to type 'System.IConvertible'.`);
-}
-
-function convertDouble(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  if (typeof v === 'string') return parseFloating(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number') return v;
-  if (v instanceof JToken) return convertJToken(v, 'Double') as number;
-  throw clrErrors.invalidCastMessage(`Unable to cast object of type '${typeNameOf(v)}' to type 'System.IConvertible'.`);
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -168,42 +151,117 @@ export class CsExceptionValue {
   }
 }
 
-/** Hash algorithm instances (`SHA256.Create()`, `new HMACSHA256(key)`), backed by node:crypto. */
+/** Hash algorithm instances (`SHA256.Create()`, `new HMACSHA256(key)`, `new SHA256Managed()`), backed by node:crypto. */
 export class CsHashAlgorithm {
   readonly [TYPE_NAME]: string;
+  private lastHash: Uint8Array | null = null;
   constructor(
     readonly algorithm: string,
-    readonly key?: Uint8Array,
+    private key?: Uint8Array,
+    typeName?: string,
   ) {
-    this[TYPE_NAME] = `System.Security.Cryptography.${key ? 'HMAC' : ''}${algorithm.toUpperCase().replace('SHA', 'SHA')}`;
+    this[TYPE_NAME] = `System.Security.Cryptography.${typeName ?? (key ? 'HMAC' : '') + algorithm.toUpperCase()}`;
   }
   get Key(): Uint8Array | undefined {
-    return this.key;
+    return this.key?.slice();
+  }
+  set Key(value: unknown) {
+    if (!this.key) throw clrErrors.exception('System.MissingMemberException', `'${this[TYPE_NAME]}' does not contain a definition for 'Key'.`);
+    this.key = bytesOf(value, 'value').slice();
+  }
+  get HashSize(): number {
+    return HASH_BITS[this.algorithm]!;
+  }
+  get HashName(): string {
+    return this.algorithm.toUpperCase();
+  }
+  /** The hash computed last (`Hash` after `ComputeHash`); .NET throws until one was computed. */
+  get Hash(): Uint8Array {
+    if (!this.lastHash) throw clrErrors.exception('System.Security.Cryptography.CryptographicUnexpectedOperationException', 'Hash must be finalized before the hash value is retrieved.');
+    return this.lastHash.slice();
   }
   ComputeHash(data: unknown, offset?: number, count?: number): Uint8Array {
     let bytes = bytesOf(data, 'buffer');
-    if (offset !== undefined) bytes = bytes.subarray(offset, offset + (count ?? bytes.length - offset));
+    if (offset !== undefined) {
+      const n = count ?? bytes.length - offset;
+      if (offset < 0 || n < 0 || offset + n > bytes.length) throw clrErrors.argument('Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.');
+      bytes = bytes.subarray(offset, offset + n);
+    }
     const h = this.key ? createHmac(this.algorithm, this.key) : createHash(this.algorithm);
-    return new Uint8Array(h.update(bytes).digest());
+    this.lastHash = new Uint8Array(h.update(bytes).digest());
+    return this.lastHash.slice();
   }
+  Initialize(): void {}
+  Clear(): void {}
   Dispose(): void {}
 }
 
-function hashType(algorithm: string): StaticType {
+const HASH_BITS: Record<string, number> = { md5: 128, sha1: 160, sha256: 256, sha384: 384, sha512: 512 };
+
+/** Names `HashAlgorithm.Create(name)` / `HMAC.Create(name)` accept (.NET Framework's CryptoConfig), lower-cased. */
+const HASH_NAMES: Record<string, string> = {
+  md5: 'md5', 'system.security.cryptography.md5': 'md5', sha: 'sha1', sha1: 'sha1', 'system.security.cryptography.sha1': 'sha1',
+  'sha-256': 'sha256', sha256: 'sha256', 'system.security.cryptography.sha256': 'sha256', 'sha-384': 'sha384', sha384: 'sha384',
+  'system.security.cryptography.sha384': 'sha384', 'sha-512': 'sha512', sha512: 'sha512', 'system.security.cryptography.sha512': 'sha512',
+};
+
+function namedHash(name: unknown, keyed: boolean, rt: RuntimeContext): CsHashAlgorithm | null {
+  if (name === undefined) return keyed ? new CsHashAlgorithm('sha1', randomKey(rt)) : new CsHashAlgorithm('sha1');
+  const n = String(name ?? '').toLowerCase().replace(/^(system\.security\.cryptography\.)?hmac/, keyed ? '$1' : 'x-not-a-hash-');
+  const algorithm = HASH_NAMES[n];
+  if (!algorithm) return null;
+  return keyed ? new CsHashAlgorithm(algorithm, randomKey(rt)) : new CsHashAlgorithm(algorithm);
+}
+
+/** A new HMAC's random 64-byte key, from the scope's random source (deterministic under a seeded one). */
+function randomKey(rt: RuntimeContext): Uint8Array {
+  return Uint8Array.from({ length: 64 }, () => Math.floor(rt.random() * 256) & 0xff);
+}
+
+function hashType(algorithm: string, typeName: string): StaticType {
   return {
     members: {
       Create: fn(() => new CsHashAlgorithm(algorithm)),
       HashData: fn(([data]) => new CsHashAlgorithm(algorithm).ComputeHash(data), 'Byte[]'),
     },
-    construct: () => new CsHashAlgorithm(algorithm),
+    construct: () => new CsHashAlgorithm(algorithm, undefined, typeName),
+    constructs: typeName,
   };
 }
 
-function hmacType(algorithm: string): StaticType {
+function hmacType(algorithm: string, typeName: string): StaticType {
   return {
     members: { HashData: fn(([key, data]) => new CsHashAlgorithm(algorithm, bytesOf(key, 'key')).ComputeHash(data), 'Byte[]') },
-    construct: (_rt, [key]) => new CsHashAlgorithm(algorithm, key === undefined ? new Uint8Array(64) : bytesOf(key, 'key')),
+    construct: (rt, [key]) => new CsHashAlgorithm(algorithm, key === undefined ? randomKey(rt) : bytesOf(key, 'key').slice(), typeName),
+    constructs: typeName,
   };
+}
+
+/** `HashAlgorithmName.SHA256` … (a struct with `Name`). */
+export class CsHashAlgorithmName {
+  readonly [TYPE_NAME] = 'System.Security.Cryptography.HashAlgorithmName';
+  constructor(readonly Name: string | null) {}
+  ToString(): string {
+    return this.Name ?? '';
+  }
+  Equals(other: unknown): boolean {
+    return other instanceof CsHashAlgorithmName && other.Name === this.Name;
+  }
+}
+
+/** `new RNGCryptoServiceProvider().GetBytes(buffer)`: fills from the scope's random source (as `Guid.NewGuid()`). */
+export class CsRngCryptoServiceProvider {
+  readonly [TYPE_NAME] = 'System.Security.Cryptography.RNGCryptoServiceProvider';
+  constructor(private readonly rt: RuntimeContext) {}
+  GetBytes(buffer: unknown): void {
+    const b = bytesOf(buffer, 'data');
+    for (let i = 0; i < b.length; i++) b[i] = Math.floor(this.rt.random() * 256) & 0xff;
+  }
+  GetNonZeroBytes(buffer: unknown): void {
+    const b = bytesOf(buffer, 'data');
+    for (let i = 0; i < b.length; i++) b[i] = 1 + (Math.floor(this.rt.random() * 255) % 255);
+  }
+  Dispose(): void {}
 }
 
 /** `Encoding.UTF8` and friends. */
@@ -544,7 +602,8 @@ const guidType: StaticType = {
     }, new CsGuid('0'.repeat(32))),
   },
   construct: (_rt, [s]) => {
-    const g = typeof s === 'string' ? CsGuid.parse(s) : s instanceof Uint8Array ? CsGuid.fromBytes(s) : undefined;
+    if (s instanceof Uint8Array && s.length !== 16) throw clrErrors.argument("Byte array for Guid must be exactly 16 bytes long.");
+    const g = typeof s === 'string' ? CsGuid.parse(s) : s instanceof Uint8Array ? CsGuid.fromDotNetBytes(s) : undefined;
     if (!g) throw clrErrors.format('Guid should contain 32 digits with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).');
     return g;
   },
@@ -655,12 +714,19 @@ export const STATIC_TYPES: Record<string, StaticType> = {
   },
   Convert: {
     members: {
-      ToInt32: fn(([v]) => convertIntegral(v, 'Int32'), 'Int32'),
-      ToInt64: fn(([v]) => convertIntegral(v, 'Int64'), 'Int64'),
-      ToInt16: fn(([v]) => convertIntegral(v, 'Int32'), 'Int16'),
-      ToDouble: fn(([v]) => convertDouble(v), 'Double'),
-      ToSingle: fn(([v]) => convertDouble(v), 'Single'),
-      ToDecimal: fn(([v]) => convertDouble(v), 'Decimal'),
+      ToInt32: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'Int32', types[0]) : convertFromBase(v, b, 'Int32')), 'Int32'),
+      ToInt64: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'Int64', types[0]) : convertFromBase(v, b, 'Int64')), 'Int64'),
+      ToInt16: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'Int16', types[0]) : convertFromBase(v, b, 'Int16')), 'Int16'),
+      ToByte: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'Byte', types[0]) : convertFromBase(v, b, 'Byte')), 'Byte'),
+      ToSByte: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'SByte', types[0]) : convertFromBase(v, b, 'SByte')), 'SByte'),
+      ToUInt16: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'UInt16', types[0]) : convertFromBase(v, b, 'UInt16')), 'UInt16'),
+      ToUInt32: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'UInt32', types[0]) : convertFromBase(v, b, 'UInt32')), 'UInt32'),
+      ToUInt64: fn(([v, b], _rt, _t, types) => (b === undefined ? convertToIntegral(v, 'UInt64', types[0]) : convertFromBase(v, b, 'UInt64')), 'UInt64'),
+      ToChar: fn(([v]) => convertToChar(v), 'Char'),
+      ToDateTime: fn(([v]) => convertToDateTime(v), 'DateTime'),
+      ToDouble: fn(([v]) => convertToFloating(v), 'Double'),
+      ToSingle: fn(([v]) => convertToFloating(v), 'Single'),
+      ToDecimal: fn(([v]) => convertToFloating(v), 'Decimal'),
       ToBoolean: fn(([v]) => {
         if (v === null || v === undefined) return false;
         if (typeof v === 'string') return parseBoolean(v);
@@ -669,8 +735,9 @@ export const STATIC_TYPES: Record<string, StaticType> = {
         if (v instanceof JToken) return convertJToken(v, 'Boolean');
         throw clrErrors.invalidCastMessage(`Unable to cast object of type '${typeNameOf(v)}' to type 'System.IConvertible'.`);
       }, 'Boolean'),
-      ToString: fn(([v, f]) => (typeof f === 'string' && typeof v === 'number' ? (v as number).toString() : toCSharpString(v)), 'String'),
-      ToBase64String: fn(([b]) => Buffer.from(bytesOf(b)).toString('base64'), 'String'),
+      ToString: fn(([v, f], _rt, _t, types) => (typeof f === 'number' ? convertToBase(v, f, types[0]) : v === null || v === undefined ? '' : toCSharpString(v)), 'String'),
+      ToBase64String: fn(([b, offset, length]) => toBase64(b, offset, length), 'String'),
+      IsDBNull: fn(() => false, 'Boolean'),
       FromBase64String: fn(([s]) => fromBase64(s), 'Byte[]'),
       ToHexString: fn(([b]) => Buffer.from(bytesOf(b)).toString('hex').toUpperCase(), 'String'),
       FromHexString: fn(([s]) => {
@@ -684,7 +751,17 @@ export const STATIC_TYPES: Record<string, StaticType> = {
   DateTimeOffset: dateTimeOffsetType,
   TimeSpan: timeSpanType,
   Guid: guidType,
-  Encoding: { members: Object.fromEntries(Object.entries(ENCODINGS).map(([k, v]) => [k, prop(() => v, 'Encoding')])) },
+  Encoding: {
+    members: {
+      ...Object.fromEntries(Object.entries(ENCODINGS).map(([k, v]) => [k, prop(() => v, 'Encoding')])),
+      GetEncoding: fn(([name]) => {
+        const n = String(name ?? '').toLowerCase();
+        const e = n === 'utf-8' || n === 'utf8' || n === '65001' ? ENCODINGS.UTF8 : n === 'us-ascii' || n === 'ascii' || n === '20127' ? ENCODINGS.ASCII : n === 'utf-16' || n === 'unicode' || n === '1200' ? ENCODINGS.Unicode : undefined;
+        if (!e) throw clrErrors.argument(`'${toCSharpString(name)}' is not a supported encoding name.`);
+        return e;
+      }, 'Encoding'),
+    },
+  },
   StringBuilder: { members: {}, construct: (_rt, [s]) => new CsStringBuilder(s), constructs: 'StringBuilder' },
   Regex: {
     members: {
@@ -749,12 +826,9 @@ export const STATIC_TYPES: Record<string, StaticType> = {
     },
   },
   Array: {
-    members: {
-      Empty: fn(() => []),
-      IndexOf: fn(([a, x]) => (a as unknown[]).findIndex((y) => csObjectEquals(x, y)), 'Int32'),
-      Reverse: fn(([a]) => void (a as unknown[]).reverse()),
-      Sort: fn(([a]) => void (a as unknown[]).sort()),
-    },
+    members: Object.fromEntries(
+      Object.entries(ARRAY_STATICS).map(([name, call]) => [name, fn((args) => call(args), ARRAY_RETURNS[name as keyof typeof ARRAY_STATICS])]),
+    ),
   },
   WebUtility: {
     members: {
@@ -769,21 +843,57 @@ export const STATIC_TYPES: Record<string, StaticType> = {
       EscapeDataString: fn(([s]) => escapeDataString(s), 'String'),
       UnescapeDataString: fn(([s]) => urlDecode(String(s ?? '').replace(/\+/g, '%2B')), 'String'),
       EscapeUriString: fn(([s]) => encodeURI(String(s ?? '')), 'String'),
-      IsWellFormedUriString: fn(([s]) => URL.canParse(String(s ?? '')), 'Boolean'),
+      IsWellFormedUriString: fn(([s, kind]) => isWellFormedUriString(s, kind), 'Boolean'),
+      TryCreate: fn((args) => tryCreateUri(args), 'Boolean', { out: [2] }),
+      CheckSchemeName: fn(([s]) => typeof s === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(s), 'Boolean'),
+      ...Object.fromEntries(Object.entries(URI_SCHEMES).map(([k, v]) => [k, prop(() => v, 'String')])),
     },
-    construct: (_rt, [s]) => {
-      if (s === null || s === undefined) throw clrErrors.argumentNull('uriString');
-      if (!URL.canParse(String(s))) throw clrErrors.exception('System.UriFormatException', 'Invalid URI: The format of the URI could not be determined.');
-      return new UrlInfo(new URL(String(s)));
-    },
+    construct: (_rt, args) => constructUri(args),
     constructs: 'Uri',
   },
+  UriKind: { members: enumMembers(UriKind, 'UriKind') },
+  UriPartial: { members: enumMembers(UriPartial, 'UriPartial') },
   BitConverter: {
     members: {
-      ToString: fn(([b]) => Array.from(bytesOf(b, 'value'), (x) => x.toString(16).toUpperCase().padStart(2, '0')).join('-'), 'String'),
+      IsLittleEndian: prop(() => true, 'Boolean'),
+      GetBytes: fn(([v], _rt, _t, types) => getBytes(v, types[0]), 'Byte[]'),
+      ToString: fn(([b, start, length]) => bitConverterToString(b, start, length), 'String'),
+      DoubleToInt64Bits: fn(([v]) => doubleToInt64Bits(v), 'Int64'),
+      Int64BitsToDouble: fn(([v]) => int64BitsToDouble(v), 'Double'),
+      ...Object.fromEntries(Object.entries(BIT_CONVERTER_READERS).map(([name, read]) => [name, fn(([v, i]) => read(v, i), BIT_CONVERTER_RETURNS[name as keyof typeof BIT_CONVERTER_READERS])])),
     },
   },
   Random: { members: {}, construct: (rt, [seed]) => new CsRandom(rt, seed as number | undefined), constructs: 'Random' },
+  Enum: {
+    members: {
+      // Enum.TryParse<TEnum>(value[, ignoreCase], out result); Enum.Parse(typeof(T), …) needs typeof (not supported).
+      TryParse: fn((args, _rt, typeArgs) => {
+        const t = typeArgs?.[0];
+        if (!t || !CsEnum.isEnumType(t.name)) throw clrErrors.argument('Type provided must be an Enum.');
+        const out = args[args.length - 1] as OutRef;
+        const parsed = typeof args[0] === 'string' ? CsEnum.parse(t.name, args[0], args.length === 3 && args[1] === true) : undefined;
+        out.value = parsed ?? CsEnum.fromValue(t.name, 0);
+        return parsed !== undefined;
+      }, 'Boolean', { generic: true }),
+    },
+  },
+  'Queue`1': { members: {}, construct: (_rt, [init]) => new CsQueue(init === undefined || typeof init === 'number' ? undefined : (enumerate(init) ?? [])), constructs: 'Queue`1' },
+  'Stack`1': { members: {}, construct: (_rt, [init]) => new CsStack(init === undefined || typeof init === 'number' ? undefined : (enumerate(init) ?? [])), constructs: 'Stack`1' },
+  IPAddress: {
+    members: {
+      Parse: fn(([s]) => ipParse(s), 'IPAddress'),
+      TryParse: fn((args) => ipTryParse(args), 'Boolean', { out: [1], parameters: ['ipString', 'address'] }),
+      IsLoopback: fn(([ip]) => ipIsLoopback(ip), 'Boolean'),
+      ...Object.fromEntries(Object.entries(IP_CONSTANTS).map(([k, v]) => [k, prop(() => v, 'IPAddress')])),
+    },
+    construct: (_rt, [bytes]) => {
+      const b = bytesOf(bytes, 'address');
+      if (b.length !== 4 && b.length !== 16) throw clrErrors.argument('An invalid IP address was specified.');
+      return new CsIPAddress(b.slice());
+    },
+    constructs: 'IPAddress',
+  },
+  AddressFamily: { members: enumMembers(AddressFamily, 'AddressFamily') },
   'List`1': listType(),
   'HashSet`1': {
     members: {},
@@ -806,16 +916,31 @@ export const STATIC_TYPES: Record<string, StaticType> = {
     constructs: 'Dictionary`2',
   },
   'KeyValuePair`2': { members: {}, construct: (_rt, [k, v]) => new KeyValuePair(k, v), constructs: 'KeyValuePair`2' },
-  SHA256: hashType('sha256'),
-  SHA1: hashType('sha1'),
-  SHA384: hashType('sha384'),
-  SHA512: hashType('sha512'),
-  MD5: hashType('md5'),
-  HMACSHA256: hmacType('sha256'),
-  HMACSHA1: hmacType('sha1'),
-  HMACSHA384: hmacType('sha384'),
-  HMACSHA512: hmacType('sha512'),
-  HMACMD5: hmacType('md5'),
+  SHA256: hashType('sha256', 'SHA256'),
+  SHA1: hashType('sha1', 'SHA1'),
+  SHA384: hashType('sha384', 'SHA384'),
+  SHA512: hashType('sha512', 'SHA512'),
+  MD5: hashType('md5', 'MD5'),
+  SHA256Managed: hashType('sha256', 'SHA256Managed'),
+  SHA1Managed: hashType('sha1', 'SHA1Managed'),
+  SHA384Managed: hashType('sha384', 'SHA384Managed'),
+  SHA512Managed: hashType('sha512', 'SHA512Managed'),
+  HMACSHA256: hmacType('sha256', 'HMACSHA256'),
+  HMACSHA1: hmacType('sha1', 'HMACSHA1'),
+  HMACSHA384: hmacType('sha384', 'HMACSHA384'),
+  HMACSHA512: hmacType('sha512', 'HMACSHA512'),
+  HMACMD5: hmacType('md5', 'HMACMD5'),
+  HashAlgorithm: { members: { Create: fn(([name], rt) => namedHash(name, false, rt), 'HashAlgorithm') } },
+  HMAC: { members: { Create: fn(([name], rt) => namedHash(name, true, rt), 'HMAC') } },
+  KeyedHashAlgorithm: { members: { Create: fn(([name], rt) => namedHash(name, true, rt), 'KeyedHashAlgorithm') } },
+  HashAlgorithmName: {
+    members: {
+      ...Object.fromEntries(['MD5', 'SHA1', 'SHA256', 'SHA384', 'SHA512'].map((n) => [n, prop(() => new CsHashAlgorithmName(n), 'HashAlgorithmName')])),
+    },
+    construct: (_rt, [name]) => new CsHashAlgorithmName(name === null || name === undefined ? null : String(name)),
+    constructs: 'HashAlgorithmName',
+  },
+  RNGCryptoServiceProvider: { members: {}, construct: (rt) => new CsRngCryptoServiceProvider(rt), constructs: 'RNGCryptoServiceProvider' },
 };
 
 for (const name of ['Exception', 'ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'NotSupportedException', 'NotImplementedException', 'FormatException', 'InvalidCastException', 'NullReferenceException', 'KeyNotFoundException', 'IndexOutOfRangeException', 'DivideByZeroException', 'OverflowException', 'UnauthorizedAccessException', 'TimeoutException']) {

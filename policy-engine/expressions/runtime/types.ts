@@ -40,7 +40,7 @@ add(['bool', 'Boolean'], 'Boolean', 'System.Boolean');
 add(['char', 'Char'], 'Char', 'System.Char');
 add(['object', 'Object'], 'Object', 'System.Object');
 // System
-for (const n of ['Math', 'Convert', 'DateTime', 'DateTimeOffset', 'TimeSpan', 'Guid', 'Random', 'Exception', 'Uri', 'BitConverter', 'Array', 'Nullable', 'MidpointRounding', 'DateTimeKind', 'DayOfWeek', 'StringComparison', 'StringSplitOptions', 'StringComparer']) {
+for (const n of ['Math', 'Convert', 'DateTime', 'DateTimeOffset', 'TimeSpan', 'Guid', 'Random', 'Exception', 'Uri', 'UriKind', 'UriPartial', 'BitConverter', 'Array', 'Nullable', 'MidpointRounding', 'DateTimeKind', 'DayOfWeek', 'StringComparison', 'StringSplitOptions', 'StringComparer', 'Enum']) {
   add([n], n, `System.${n}`);
 }
 for (const n of ['ArgumentException', 'ArgumentNullException', 'ArgumentOutOfRangeException', 'InvalidOperationException', 'NotSupportedException', 'NotImplementedException', 'FormatException', 'InvalidCastException', 'NullReferenceException', 'KeyNotFoundException', 'IndexOutOfRangeException', 'DivideByZeroException', 'OverflowException', 'UnauthorizedAccessException', 'TimeoutException']) {
@@ -55,6 +55,10 @@ add(['Group'], 'Group', 'System.Text.RegularExpressions.Group');
 add(['MatchCollection'], 'MatchCollection', 'System.Text.RegularExpressions.MatchCollection');
 add(['Enumerable'], 'Enumerable', 'System.Linq.Enumerable');
 add(['WebUtility'], 'WebUtility', 'System.Net.WebUtility');
+add(['IPAddress'], 'IPAddress', 'System.Net.IPAddress');
+add(['AddressFamily'], 'AddressFamily', 'System.Net.Sockets.AddressFamily');
+add(['Queue'], 'Queue`1', 'System.Collections.Generic.Queue`1', 'value', 1);
+add(['Stack'], 'Stack`1', 'System.Collections.Generic.Stack`1', 'value', 1);
 add(['List'], 'List`1', 'System.Collections.Generic.List`1', 'value', 1);
 add(['HashSet'], 'HashSet`1', 'System.Collections.Generic.HashSet`1', 'value', 1);
 add(['Dictionary'], 'Dictionary`2', 'System.Collections.Generic.Dictionary`2', 'value', 2);
@@ -67,7 +71,11 @@ for (const n of ['JObject', 'JArray', 'JToken', 'JValue', 'JProperty', 'JContain
 add(['JsonConvert'], 'JsonConvert', 'Newtonsoft.Json.JsonConvert');
 add(['Formatting'], 'Formatting', 'Newtonsoft.Json.Formatting');
 // Crypto (node:crypto backed)
-for (const n of ['SHA256', 'SHA1', 'SHA384', 'SHA512', 'MD5', 'HMACSHA256', 'HMACSHA1', 'HMACSHA384', 'HMACSHA512', 'HMACMD5']) {
+for (const n of [
+  'SHA256', 'SHA1', 'SHA384', 'SHA512', 'MD5', 'HMACSHA256', 'HMACSHA1', 'HMACSHA384', 'HMACSHA512', 'HMACMD5',
+  'SHA256Managed', 'SHA1Managed', 'SHA384Managed', 'SHA512Managed', 'HashAlgorithm', 'HMAC', 'KeyedHashAlgorithm', 'HashAlgorithmName',
+  'RNGCryptoServiceProvider',
+]) {
   add([n], n, `System.Security.Cryptography.${n}`);
 }
 // System.Xml.Linq (read-only navigation, runtime/xml.ts)
@@ -80,9 +88,9 @@ for (const n of ['IProxyRequestContext', 'IRequest', 'IResponse', 'IMessageBody'
 for (const [n, full] of [
   ['XNamespace', 'System.Xml.Linq.XNamespace'], ['XNode', 'System.Xml.Linq.XNode'],
   ['RSA', 'System.Security.Cryptography.RSA'], ['Aes', 'System.Security.Cryptography.Aes'], ['AesManaged', 'System.Security.Cryptography.AesManaged'],
-  ['RNGCryptoServiceProvider', 'System.Security.Cryptography.RNGCryptoServiceProvider'], ['X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate2'],
-  ['IPAddress', 'System.Net.IPAddress'], ['StringReader', 'System.IO.StringReader'], ['StringWriter', 'System.IO.StringWriter'],
-  ['TimeZoneInfo', 'System.TimeZoneInfo'], ['Tuple', 'System.Tuple'], ['Queue', 'System.Collections.Generic.Queue`1'], ['Stack', 'System.Collections.Generic.Stack`1'],
+  ['X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate2'],
+  ['StringReader', 'System.IO.StringReader'], ['StringWriter', 'System.IO.StringWriter'],
+  ['TimeZoneInfo', 'System.TimeZoneInfo'], ['Tuple', 'System.Tuple'],
   ['JRaw', 'Newtonsoft.Json.Linq.JRaw'], ['JConstructor', 'Newtonsoft.Json.Linq.JConstructor'], ['JsonSerializer', 'Newtonsoft.Json.JsonSerializer'],
 ] as const) {
   add([n], n, full, 'unsupported');
@@ -97,7 +105,7 @@ for (const [aliases, entry] of entries) {
 
 /** Namespaces whose members may be written fully qualified (`System.Net.WebUtility`, `Newtonsoft.Json.Linq.JObject`). */
 export const NAMESPACES: ReadonlySet<string> = new Set([
-  'System', 'System.Text', 'System.Linq', 'System.Net', 'System.Collections', 'System.Collections.Generic',
+  'System', 'System.Text', 'System.Linq', 'System.Net', 'System.Net.Sockets', 'System.Collections', 'System.Collections.Generic',
   'System.Text.RegularExpressions', 'System.Security', 'System.Security.Cryptography', 'System.Security.Cryptography.X509Certificates',
   'System.Xml', 'System.Xml.Linq', 'System.IO', 'Newtonsoft', 'Newtonsoft.Json', 'Newtonsoft.Json.Linq',
 ]);

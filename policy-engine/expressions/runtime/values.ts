@@ -48,6 +48,24 @@ export class CsEnum {
     return CsEnum.registry.has(type);
   }
 
+  /** `Enum.Parse`/`TryParse` text: a member name, a number, or comma-separated flag names; undefined when invalid. */
+  static parse(type: string, text: string, ignoreCase = false): CsEnum | undefined {
+    const names = CsEnum.names.get(type);
+    if (!names) return undefined;
+    let value = 0;
+    for (const raw of text.split(',')) {
+      const part = raw.trim();
+      if (/^[+-]?\d+$/.test(part)) {
+        value |= Number(part);
+        continue;
+      }
+      const hit = Object.entries(names).find(([n]) => (ignoreCase ? n.toLowerCase() === part.toLowerCase() : n === part));
+      if (!hit) return undefined;
+      value |= hit[1];
+    }
+    return CsEnum.fromValue(type, value);
+  }
+
   ToString(): string {
     return this.name;
   }
