@@ -56,10 +56,14 @@ export function compileOutboundRequest(node: PolicyElement, env: CompileEnv, mod
     switch (child.name) {
       case 'set-url': {
         if (!onlyAttributes(child, [], env)) ok = false;
+        if (!child.text || child.text.value.trim() === '') {
+          env.report('PolInvalidAttributeValue', child.nameSpan, [node.name, 'set-url', '', 'a URL (or an expression returning one) is required']);
+          ok = false;
+          break;
+        }
         const url = env.text(child);
         if (!url) {
-          env.report('PolMissingChild', child.nameSpan, [`${node.name}/set-url`, 'URL text']);
-          ok = false;
+          ok = false; // the expression's own diagnostics are reported
           break;
         }
         hasUrl = true;

@@ -372,6 +372,12 @@ describe('send-request and send-one-way-request', () => {
       expect(diagnosticsOf(`<send-request><set-url>http://127.0.0.1/</set-url><set-method>GET</set-method></send-request>`)[0]).toMatchObject({ code: 'POL3003' });
       expect(diagnosticsOf(`<send-request response-variable-name="r"><set-url>http://127.0.0.1/</set-url><set-method>@("GET")</set-method></send-request>`)[0]).toMatchObject({ code: 'POL3006' });
       expect(diagnosticsOf(`<send-request response-variable-name="r"><set-method>GET</set-method></send-request>`)[0]).toMatchObject({ code: 'POL3011' });
+      expect(diagnosticsOf(`<send-request response-variable-name="r"><set-url /><set-method>GET</set-method></send-request>`)[0]).toMatchObject({
+        code: 'POL3004',
+        message: "Attribute 'set-url' of policy 'send-request' has an invalid value '': a URL (or an expression returning one) is required",
+      });
+      // An expression that does not compile is reported once, by the expression compiler (not also as a missing URL).
+      expect(diagnosticsOf(`<send-request response-variable-name="r"><set-url>@($"https://h/{group-id}")</set-url><set-method>GET</set-method></send-request>`).map((d) => d.code)).toEqual(['EXPR2011', 'EXPR2011']);
       expect(diagnosticsOf(`<send-request response-variable-name="r" ignore-error="@(true)"><set-url>http://127.0.0.1/</set-url><set-method>GET</set-method></send-request>`)[0]).toMatchObject({ code: 'POL3006' });
     });
   });
