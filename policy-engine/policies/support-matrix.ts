@@ -1,3 +1,4 @@
+import { expressionTypesMatrix } from '../expressions/reference-types.js';
 import { NOT_EMULATED, POLICY_REFERENCE } from './reference.js';
 import { POLICY_DEFINITIONS } from './registry.js';
 
@@ -29,6 +30,8 @@ export function policySupportMatrix(): string {
     '| policy | reference category | why |',
     '|---|---|---|',
     ...missing,
+    '',
+    ...expressionTypesMatrix(),
     SUPPORT_MATRIX_END,
   ].join('\n');
 }

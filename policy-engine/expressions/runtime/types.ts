@@ -84,17 +84,27 @@ for (const n of ['XDocument', 'XElement', 'XAttribute', 'XName']) add([n], n, `S
 for (const n of ['IProxyRequestContext', 'IRequest', 'IResponse', 'IMessageBody', 'IUrl', 'IApi', 'IOperation', 'IProduct', 'ISubscription', 'IUser', 'IGroup', 'IDeployment', 'ILastError', 'IPrivateEndpointConnection', 'IUserIdentity', 'ISubscriptionKeyParameterNames', 'IWorkspace', 'Jwt', 'Authorization', 'BasicAuthCredentials']) {
   add([n], n, n, 'host');
 }
-// Allowed by APIM, not emulated.
-for (const [n, full] of [
-  ['XNamespace', 'System.Xml.Linq.XNamespace'], ['XNode', 'System.Xml.Linq.XNode'],
-  ['RSA', 'System.Security.Cryptography.RSA'], ['Aes', 'System.Security.Cryptography.Aes'], ['AesManaged', 'System.Security.Cryptography.AesManaged'],
-  ['X509Certificate2', 'System.Security.Cryptography.X509Certificates.X509Certificate2'],
-  ['StringReader', 'System.IO.StringReader'], ['StringWriter', 'System.IO.StringWriter'],
-  ['TimeZoneInfo', 'System.TimeZoneInfo'], ['Tuple', 'System.Tuple'],
-  ['JRaw', 'Newtonsoft.Json.Linq.JRaw'], ['JConstructor', 'Newtonsoft.Json.Linq.JConstructor'], ['JsonSerializer', 'Newtonsoft.Json.JsonSerializer'],
-] as const) {
+// Allowed by APIM, not emulated (policy-engine/expressions/reference-types.ts says why): refused at load, EXPR2010.
+for (const full of [
+  'System.Xml.Linq.XNamespace', 'System.Xml.Linq.XNode', 'System.Xml.Linq.XCData', 'System.Xml.Linq.XComment', 'System.Xml.Linq.XContainer',
+  'System.Xml.Linq.XDeclaration', 'System.Xml.Linq.XDocumentType', 'System.Xml.Linq.XNodeDocumentOrderComparer', 'System.Xml.Linq.XNodeEqualityComparer',
+  'System.Xml.Linq.XObject', 'System.Xml.Linq.XProcessingInstruction', 'System.Xml.Linq.XText', 'System.Xml.XmlNodeType',
+  'System.Security.Cryptography.RSA', 'System.Security.Cryptography.Aes', 'System.Security.Cryptography.AesManaged',
+  'System.Security.Cryptography.AsymmetricAlgorithm', 'System.Security.Cryptography.SymmetricAlgorithm', 'System.Security.Cryptography.CipherMode',
+  'System.Security.Cryptography.PaddingMode', 'System.Security.Cryptography.Oid', 'System.Security.Cryptography.RSAEncryptionPadding',
+  'System.Security.Cryptography.RSASignaturePadding', 'System.Security.Cryptography.X509Certificates.X509Certificate2',
+  'System.Security.Cryptography.X509Certificates.X509Certificate', 'System.Security.Cryptography.X509Certificates.PublicKey',
+  'System.Security.Cryptography.X509Certificates.RSACertificateExtensions', 'System.Security.Cryptography.X509Certificates.X500DistinguishedName',
+  'System.Security.Cryptography.X509Certificates.X509ContentType', 'System.Security.Cryptography.X509Certificates.X509NameType',
+  'System.IO.StringReader', 'System.IO.StringWriter', 'System.TimeZone', 'System.TimeZoneInfo', 'System.Tuple',
+  'System.Text.RegularExpressions.Capture', 'System.Text.RegularExpressions.CaptureCollection',
+  'Newtonsoft.Json.Linq.JRaw', 'Newtonsoft.Json.Linq.JConstructor', 'Newtonsoft.Json.JsonSerializer',
+]) {
+  const n = full.slice(full.lastIndexOf('.') + 1);
   add([n], n, full, 'unsupported');
 }
+add(['ISet'], 'ISet`1', 'System.Collections.Generic.ISet`1', 'unsupported', 1);
+add(['IEnumerator'], 'IEnumerator`1', 'System.Collections.Generic.IEnumerator`1', 'unsupported', 1);
 
 const BY_ALIAS = new Map<string, TypeEntry>();
 const BY_NAME = new Map<string, TypeEntry>();
