@@ -404,31 +404,46 @@ function readRawBody(req: IncomingMessage, done: (error: (Error & { status?: num
   if (!hasBody) return done(undefined, undefined);
   const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && declared > GATEWAY_BODY_LIMIT) {
-    req.resume();
-    return done(Object.assign(new Error('request entity too large'), { status: 413 }), undefined);
+    return afterRequest(req, () => done(Object.assign(new Error('request entity too large'), { status: 413 }), undefined));
   }
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
-  const finish = (error: (Error & { status?: number }) | undefined, body: Buffer | undefined) => {
+  const finish = (error: (Error & { status?: number }) | undefined, body: Buffer | undefined, silently = false) => {
     if (finished) return;
     finished = true;
     req.off('data', onData).off('end', onEnd).off('aborted', onAborted).off('error', onError);
-    done(error, body);
+    if (!silently) done(error, body);
+  };
+  // On an error body-parser reads off the rest of the request before answering: so does this.
+  const fail = (error: Error & { status?: number }) => {
+    if (finished) return;
+    finish(undefined, undefined, true);
+    chunks.length = 0;
+    afterRequest(req, () => done(error, undefined));
   };
   const onData = (chunk: Buffer) => {
     received += chunk.length;
-    if (received > GATEWAY_BODY_LIMIT) {
-      req.pause();
-      finish(Object.assign(new Error('request entity too large'), { status: 413 }), undefined);
-      return;
-    }
+    if (received > GATEWAY_BODY_LIMIT) return fail(Object.assign(new Error('request entity too large'), { status: 413 }));
     chunks.push(chunk);
   };
   const onEnd = () => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
-  const onAborted = () => finish(Object.assign(new Error('request aborted'), { status: 400 }), undefined);
-  const onError = (error: Error) => finish(Object.assign(error, { status: 400 }), undefined);
+  const onAborted = () => fail(Object.assign(new Error('request aborted'), { status: 400 }));
+  const onError = (error: Error) => fail(Object.assign(error, { status: 400 }));
   req.on('data', onData).on('end', onEnd).on('aborted', onAborted).on('error', onError);
+}
+
+/** Calls `then` once the request has been read to its end or closed, reading off whatever is left. */
+function afterRequest(req: IncomingMessage, then: () => void): void {
+  if (req.complete || req.destroyed) return then();
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    then();
+  };
+  req.once('end', once).once('close', once).once('error', once);
+  req.resume();
 }
 
 /**

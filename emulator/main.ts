@@ -332,7 +332,7 @@ export async function startEmulatorFromCli(
       opts.cert && opts.key
         ? { cert: readFileSync(opts.cert, 'utf8'), key: readFileSync(opts.key, 'utf8'), certPath: resolve(opts.cert), generated: false }
         : await ensureSelfSignedCertificate(dataDir); // real time: TLS clients check validity against the wall clock
-    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, emulator.app);
+    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, emulator.listener);
     await new Promise<void>((res, rej) => {
       httpsServer!.once('error', rej);
       httpsServer!.listen(opts.httpsPort, opts.host, () => res());

@@ -1,6 +1,7 @@
 /**
  * The single model core: `createMockModels(options).handle(request)` answers Azure OpenAI requests
- * (fetch API Request → Response, no socket). `server.ts` and `msw.ts` are thin adapters over it.
+ * (fetch API Request → Response, no socket). `server.ts` and `msw.ts` are thin adapters over it; the emulator's
+ * in-process forwarder calls the same core through `directCallOf(models)` (exchange.ts), without web objects.
  *
  * Pipeline for model calls: route → parse JSON → deployment → validate → fault rules →
  * scripted error step → capacity admission → scripted/generated answer → latency → render.
@@ -31,9 +32,13 @@ import { createCapacityWindow, DEFAULT_MAX_TOKENS_COST, type CapacityWindow } fr
 import { countChatPromptTokens, countTextTokens, encodingForModel, type EncodingName } from './tokenizer.js';
 import { generateText } from './text-generator.js';
 import type { ClockLike, DeploymentConfig, DeploymentState, MockCall, MockModels, MockModelsOptions, ScriptedResponse } from './types.js';
+import { assertResponseStatus, ModelHeaders, registerDirectCall, type ModelRequest, type ModelResponse } from './exchange.js';
 
 export const DEFAULT_REGION = 'UK South';
 export const DEFAULT_API_VERSION = '2024-10-21';
+/** Calls kept for `calls` (tests, the control plane) unless `maxCalls` says otherwise: the most recent 100,000. */
+export const MAX_CALL_LOG = 100_000;
+
 /** Remaining-token/request headers for a deployment without capacity: what capacity 1000 would show. */
 const UNLIMITED_CAPACITY = 1000;
 
@@ -143,6 +148,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
   const stored = new Map<string, StoredResponse>();
   const faults = createFaultRegistry();
   const calls: MockCall[] = [];
+  const maxCalls = Math.max(1, options.maxCalls ?? MAX_CALL_LOG);
   let counter = 0;
 
   for (const config of configs) {
@@ -186,20 +192,20 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     return createRandom(`${seed}:${purpose}:${counter++}`);
   }
 
-  function rateLimitHeaders(headers: Headers, deployment: ResolvedDeployment): void {
+  function rateLimitHeaders(headers: ModelHeaders, deployment: ResolvedDeployment): void {
     const window = windows.get(deployment.name);
     const remaining = window?.remaining(clock.now()) ?? { tokens: UNLIMITED_CAPACITY * 1000, requests: UNLIMITED_CAPACITY * 6 };
     headers.set('x-ratelimit-remaining-tokens', String(remaining.tokens));
     headers.set('x-ratelimit-remaining-requests', String(remaining.requests));
   }
 
-  function commonHeaders(request: Request, deployment: ResolvedDeployment | undefined): Headers {
+  function commonHeaders(request: ModelRequest, deployment: ResolvedDeployment | undefined): ModelHeaders {
     const random = nextRandom('request');
     const requestId = randomUuid(random);
-    const headers = new Headers({
+    const headers = new ModelHeaders({
       'apim-request-id': requestId,
       'x-request-id': randomUuid(random),
-      'x-ms-client-request-id': request.headers.get('x-ms-client-request-id') ?? requestId,
+      'x-ms-client-request-id': request.header('x-ms-client-request-id') ?? requestId,
       'x-ms-region': deployment?.region ?? region,
       'x-content-type-options': 'nosniff',
       'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
@@ -211,17 +217,17 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     return headers;
   }
 
-  function jsonResponse(body: unknown, status: number, headers: Headers): Response {
+  function jsonResponse(body: unknown, status: number, headers: ModelHeaders): ModelResponse {
     headers.set('content-type', 'application/json');
-    return new Response(JSON.stringify(body), { status, headers });
+    return { status, headers, body: JSON.stringify(body) };
   }
 
-  function errorResponse(error: AzureOpenAIError, headers: Headers): Response {
-    for (const [k, v] of Object.entries(error.headers)) headers.set(k, v);
+  function errorResponse(error: AzureOpenAIError, headers: ModelHeaders): ModelResponse {
+    for (const [k, v] of Object.entries(error.headers)) headers.set(k, String(v));
     return jsonResponse(error.body, error.status, headers);
   }
 
-  async function readJson(request: Request): Promise<unknown> {
+  async function readJson(request: ModelRequest): Promise<unknown> {
     const text = await request.text();
     try {
       return JSON.parse(text);
@@ -409,7 +415,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     });
   }
 
-  function finishRendered(rendered: Rendered, headers: Headers, fault: FaultRule | undefined, signal: AbortSignal): Response {
+  function finishRendered(rendered: Rendered, headers: ModelHeaders, fault: FaultRule | undefined, signal: AbortSignal): ModelResponse {
     const sleep = (ms: number, s?: AbortSignal): Promise<void> => clock.sleep(ms, s);
     if (rendered.kind === 'sse') {
       const events = rendered.events.slice();
@@ -421,11 +427,11 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       headers.set('cache-control', 'no-cache');
       headers.set('x-ms-stream', 'true');
       const cutAfter = fault?.kind === 'truncated-stream' ? (fault.afterEvents ?? Math.floor(events.length / 2)) : undefined;
-      return new Response(sseStream(events, { sleep, signal, cutAfter, cutError: () => new MockConnectionError('Mock model backend cut the stream (injected fault).') }), { status: 200, headers });
+      return { status: 200, headers, body: sseStream(events, { sleep, signal, cutAfter, cutError: () => new MockConnectionError('Mock model backend cut the stream (injected fault).') }) };
     }
     headers.set('content-type', 'application/json');
     const text = JSON.stringify(rendered.body);
-    if (fault?.kind === 'malformed-json') return new Response(text.slice(0, Math.floor(text.length / 2)), { status: 200, headers });
+    if (fault?.kind === 'malformed-json') return { status: 200, headers, body: text.slice(0, Math.floor(text.length / 2)) };
     if (fault?.kind === 'truncated-stream') {
       const bytes = new TextEncoder().encode(text);
       const cut = fault.afterEvents ?? Math.floor(bytes.length / 2);
@@ -438,12 +444,12 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
           } else controller.error(new MockConnectionError('Mock model backend cut the response body (injected fault).'));
         },
       });
-      return new Response(body, { status: 200, headers });
+      return { status: 200, headers, body };
     }
-    return new Response(text, { status: 200, headers });
+    return { status: 200, headers, body: text };
   }
 
-  async function modelCall(request: Request, route: RouteMatch, body: unknown, d: ResolvedDeployment, call: MockCall): Promise<Response> {
+  async function modelCall(request: ModelRequest, route: RouteMatch, body: unknown, d: ResolvedDeployment, call: MockCall): Promise<ModelResponse> {
     const plan =
       route.operation === 'chat'
         ? chatPlan(body, d)
@@ -470,7 +476,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       const headers = commonHeaders(request, d);
       const error = azureErrors.forStatus(step.status);
       if (step.body === undefined) for (const [k, v] of Object.entries(error.headers)) headers.set(k, v);
-      for (const [k, v] of Object.entries(step.headers ?? {})) headers.set(k, v);
+      for (const [k, v] of Object.entries(step.headers ?? {})) headers.setChecked(k, v);
       return jsonResponse(step.body ?? error.body, step.status, headers);
     }
 
@@ -479,7 +485,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       const decision = window.admit(clock.now(), plan.cost);
       if (!decision.admitted) {
         call.outcome = 'capacity';
-        const apiVersion = new URL(request.url).searchParams.get('api-version') ?? DEFAULT_API_VERSION;
+        const apiVersion = request.url.searchParams.get('api-version') ?? DEFAULT_API_VERSION;
         throw azureErrors.rateLimited(OPERATION_IDS[route.operation]!, apiVersion, decision.retryAfterMs!, decision.reason!);
       }
     }
@@ -488,7 +494,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     if (!fault) call.outcome = step ? 'script' : 'generated';
     const headers = commonHeaders(request, d);
     headers.set('x-ms-rai-invoked', 'true');
-    for (const [k, v] of Object.entries(step?.headers ?? {})) headers.set(k, v);
+    for (const [k, v] of Object.entries(step?.headers ?? {})) headers.setChecked(k, v);
     if (step?.body !== undefined) return jsonResponse(step.body, step.status ?? 200, headers);
 
     const latency = latencyFor(d);
@@ -512,8 +518,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     return { data, object: 'list' };
   }
 
-  async function route(request: Request, call: MockCall): Promise<Response> {
-    const url = new URL(request.url);
+  async function route(request: ModelRequest, call: MockCall): Promise<ModelResponse> {
+    const url = request.url;
     const match = matchRoute(url.pathname, request.method);
     if (!match) throw azureErrors.resourceNotFound();
     // Azure OpenAI answers 404 when the dated API (everything but /openai/v1/…) is called without api-version.
@@ -551,26 +557,48 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     }
   }
 
-  async function handle(request: Request): Promise<Response> {
-    const call: MockCall = { at: clock.now(), method: request.method, path: new URL(request.url).pathname, operation: 'unknown', status: 0, outcome: 'generated' };
+  /** One call through the core; `build` turns the core's answer into what the caller gets (and may throw). */
+  async function answer<T>(request: ModelRequest, build: (response: ModelResponse) => T): Promise<T> {
+    const call: MockCall = { at: clock.now(), method: request.method, path: request.url.pathname, operation: 'unknown', status: 0, outcome: 'generated' };
+    // The call log is bounded (a long-running server must not grow with every request): the oldest tenth goes.
+    if (calls.length >= maxCalls) calls.splice(0, Math.max(1, Math.floor(maxCalls / 10)));
     calls.push(call);
     try {
       const response = await route(request, call);
+      const built = build(response);
       call.status = response.status;
       if (response.status >= 400 && call.outcome === 'generated') call.outcome = 'error';
-      return response;
+      return built;
     } catch (error) {
       if (error instanceof AzureOpenAIError) {
         call.status = error.status;
         if (call.outcome === 'generated') call.outcome = 'error';
-        return errorResponse(error, commonHeaders(request, undefined));
+        return build(errorResponse(error, commonHeaders(request, undefined)));
       }
       call.status = 0;
       throw error;
     }
   }
 
-  return {
+  async function handle(request: Request): Promise<Response> {
+    const modelRequest: ModelRequest = {
+      method: request.method,
+      url: new URL(request.url),
+      header: (name) => request.headers.get(name),
+      text: () => request.text(),
+      signal: request.signal,
+    };
+    return answer(modelRequest, (r) => new Response(r.body, { status: r.status, headers: r.headers.entries() }));
+  }
+
+  function directCall(request: ModelRequest): Promise<ModelResponse> {
+    return answer(request, (r) => {
+      assertResponseStatus(r);
+      return r;
+    });
+  }
+
+  const models: MockModels = {
     handle,
     reset: restoreInitialState,
     get deployments() {
@@ -599,6 +627,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       };
     },
   };
+  registerDirectCall(models, directCall);
+  return models;
 }
 
 function modelEntry(model: string, info: ModelInfo | undefined): Record<string, unknown> {

@@ -14,6 +14,8 @@ export type {
   MockModelsOptions,
   ScriptedResponse,
 } from './types.js';
+export { directCallOf, ModelHeaders } from './exchange.js';
+export type { DirectCall, ModelRequest, ModelResponse } from './exchange.js';
 export { createMockModelsServer } from './server.js';
 export type { MockModelsServer, ListeningMockModelsServer } from './server.js';
 export { AzureOpenAIError, MockConnectionError, azureErrors } from './errors.js';

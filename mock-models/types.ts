@@ -74,6 +74,8 @@ export interface MockModelsOptions {
   latency?: LatencyOptions;
   /** Fault rules installed at start (restored by `reset()`). */
   faults?: FaultRule[];
+  /** How many calls `calls` keeps, the most recent (default 100,000); past it the oldest tenth is dropped. */
+  maxCalls?: number;
 }
 
 /** One request the mock received (for assertions such as "the backend was not called"). */
