@@ -1,9 +1,16 @@
 /**
- * Soak: the real CLI (token-metrics-emitting lab policy, SQLite file store) at saturation for a long run, in 10 s
- * autocannon windows. Reports 5xx count, RSS after warm-up vs at the end, and whether every successful response
- * left its 3 customMetrics rows (Total/Prompt/Completion Tokens) after a SIGTERM flush.
- * Run: node --import tsx bench/soak.ts [--seconds 600] [--warmup 60] [--connections 32]
+ * Soak: the real CLI (SQLite file store) at saturation for a long run, in 10 s autocannon windows, with both seed
+ * labs' policies in one API policy: token-rate-limiting's llm-token-limit (counter-key the subscription,
+ * estimate-prompt-tokens false; tokens-per-minute raised from the lab's 100 to --tpm so that traffic is a mix of
+ * 200s and 429s) and token-metrics-emitting's azure-openai-emit-token-metric with its four dimensions.
+ * Reports 5xx count, RSS after warm-up vs at the end, whether every successful response left its 3 customMetrics
+ * rows (Total/Prompt/Completion Tokens) after a SIGTERM flush, and whether the counters agree with the admitted
+ * tokens: /metrics totals = customMetrics sums and request/refusal counts = the requests table; admitted tokens in
+ * every 60 s window <= the limit + the in-flight bound (connections × the largest call); the token-limit window
+ * read at the end = the Total Tokens of the last 60 s.
+ * Run: node --import tsx bench/soak.ts [--seconds 600] [--warmup 60] [--connections 32] [--tpm 300000]
  */
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -11,19 +18,26 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { wellKnownSubscriptionKey } from '../emulator/config/load.js';
-import { presetConfig } from '../emulator/config/presets.js';
+import { presetConfig, TOKEN_METRICS_EMITTING_POLICY, TOKEN_RATE_LIMITING_POLICY } from '../emulator/config/presets.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const seconds = Number(args.get('seconds') ?? 600);
 const warmup = Number(args.get('warmup') ?? Math.min(60, seconds / 10));
 const connections = Number(args.get('connections') ?? 32);
+const tpm = Number(args.get('tpm') ?? 300_000);
 const WINDOW = 10;
 
 const BIN = new URL('../bin/ai-gateway-emulator.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'aigw-soak-'));
 const config = presetConfig('token-metrics-emitting');
 config.backends![0]!.deployments![0]!.capacity = undefined; // saturate the gateway, not the mock's TPM
+/** The `<inbound>` children of a lab policy after `<set-backend-service …/>`. */
+const labInbound = (xml: string) => /<set-backend-service [^>]*\/>([\s\S]*?)<\/inbound>/.exec(xml)![1]!;
+config.apis[0]!.policy = TOKEN_METRICS_EMITTING_POLICY.replace(
+  labInbound(TOKEN_METRICS_EMITTING_POLICY),
+  labInbound(TOKEN_RATE_LIMITING_POLICY).replace('tokens-per-minute="100"', `tokens-per-minute="${tpm}"`) + labInbound(TOKEN_METRICS_EMITTING_POLICY),
+);
 writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -60,6 +74,15 @@ async function main() {
     if (rssAfterWarmup === 0 && t + WINDOW >= warmup) rssAfterWarmup = rss;
     process.stderr.write(`t=${t + WINDOW}s rss=${rss.toFixed(1)} MB rps=${r.requests.average.toFixed(0)} 2xx=${ok} 5xx=${fivexx}\n`);
   }
+  // Counters read with no traffic (the last window's in-flight calls finish first): the token-limit window now, and
+  // the /metrics counters.
+  await new Promise((r) => setTimeout(r, 1000));
+  const limits = (await (await fetch(`${url}/_emulator/token-limits`)).json()) as { now: number; counters: Array<{ key: string; used: number; limit?: number }> };
+  const families = parsePrometheusTextFormat(await (await fetch(`${url}/metrics`)).text());
+  const promSum = (family: string, labels: Record<string, string>) =>
+    (families.find((f) => f.name === family)?.metrics ?? [])
+      .filter((m) => Object.entries(labels).every(([k, v]) => (m as { labels?: Record<string, string> }).labels?.[k] === v))
+      .reduce((n, m) => n + Number((m as { value?: string }).value), 0);
   const rssEnd = samples.at(-1)!.rss;
   const rssMax = Math.max(...samples.filter((s) => s.t > warmup).map((s) => s.rss));
   await new Promise<void>((resolve) => {
@@ -71,10 +94,29 @@ async function main() {
   // Server-side successes: autocannon stops counting at each window's end while the last requests still complete.
   const served200 = (db.prepare("SELECT count(*) AS n FROM requests WHERE resultCode = '200'").get() as { n: number }).n;
   const served5xx = (db.prepare("SELECT count(*) AS n FROM requests WHERE resultCode LIKE '5%'").get() as { n: number }).n;
+  const served429 = (db.prepare("SELECT count(*) AS n FROM requests WHERE resultCode = '429'").get() as { n: number }).n;
   const totals = db.prepare("SELECT name, sum(value) AS v FROM customMetrics GROUP BY name").all() as Array<{ name: string; v: number }>;
+  const admitted = (db.prepare("SELECT timestamp AS t, value AS v FROM customMetrics WHERE name = 'Total Tokens'").all() as Array<{ t: string | number; v: number }>)
+    .map((r) => ({ t: typeof r.t === 'number' ? r.t : Date.parse(r.t), v: r.v }))
+    .sort((a, b) => a.t - b.t);
   const integrity = db.pragma('integrity_check', { simple: true });
   db.close();
   const sum = (n: string) => totals.find((x) => x.name === n)?.v ?? 0;
+  // Admitted tokens in any 60 s window (two pointers over the Total Tokens rows).
+  let windowMax = 0;
+  let windowSum = 0;
+  for (let i = 0, j = 0; i < admitted.length; i++) {
+    windowSum += admitted[i]!.v;
+    while (admitted[i]!.t - admitted[j]!.t >= 60_000) windowSum -= admitted[j++]!.v;
+    windowMax = Math.max(windowMax, windowSum);
+  }
+  const largestCall = admitted.reduce((m, r) => Math.max(m, r.v), 0);
+  const inFlightBound = connections * largestCall;
+  const windowStart = limits.now - 60_000;
+  const lastWindowTokens = admitted.filter((r) => r.t > windowStart && r.t <= limits.now).reduce((n, r) => n + r.v, 0);
+  // Rows within 100 ms of the window's start may fall on either side (metric and charge are stamped apart).
+  const boundarySlack = admitted.filter((r) => Math.abs(r.t - windowStart) <= 100).reduce((n, r) => n + r.v, 0);
+  const counterUsed = limits.counters.find((c) => c.key === 'subscription1' || c.key.endsWith('subscription1'))?.used ?? limits.counters[0]?.used ?? 0;
   const report = {
     seconds,
     warmupSeconds: warmup,
@@ -95,10 +137,31 @@ async function main() {
     expectedMetricRows: 3 * served200,
     totalTokensEqualsPromptPlusCompletion: sum('Total Tokens') === sum('Prompt Tokens') + sum('Completion Tokens'),
     integrity,
+    tokensPerMinuteLimit: tpm,
+    served429,
+    counters: {
+      metricsTotalTokens: promSum('ai_gateway_emitted_metric_total', { metric: 'Total Tokens' }),
+      customMetricsTotalTokens: sum('Total Tokens'),
+      metricsRequests200: promSum('ai_gateway_requests_total', { status: '200' }),
+      metricsRefusals429: promSum('ai_gateway_refusals_total', { policy: 'llm-token-limit', status: '429' }),
+      maxAdmittedTokensIn60s: windowMax,
+      limitPlusInFlightBound: tpm + inFlightBound,
+      tokenLimitWindowUsedAtEnd: counterUsed,
+      totalTokensLast60s: lastWindowTokens,
+      boundarySlack,
+    },
   };
+  const c = report.counters;
+  const countersConsistent =
+    c.metricsTotalTokens === c.customMetricsTotalTokens &&
+    c.metricsRequests200 === served200 &&
+    c.metricsRefusals429 === served429 &&
+    c.maxAdmittedTokensIn60s <= c.limitPlusInFlightBound &&
+    Math.abs(c.tokenLimitWindowUsedAtEnd - c.totalTokensLast60s) <= c.boundarySlack;
   console.log(JSON.stringify(report, null, 2));
   rmSync(dir, { recursive: true, force: true });
-  const pass = fivexx === 0 && served5xx === 0 && report.rssGrowthPct < 10 && metricRows === 3 * served200 && served200 >= ok && report.totalTokensEqualsPromptPlusCompletion && integrity === 'ok';
+  const pass = fivexx === 0 && served5xx === 0 && report.rssGrowthPct < 10 && metricRows === 3 * served200 && served200 >= ok && report.totalTokensEqualsPromptPlusCompletion && integrity === 'ok' && countersConsistent;
+  console.log(`countersConsistent: ${countersConsistent}; pass: ${pass}`);
   process.exitCode = pass ? 0 : 1;
 }
 
