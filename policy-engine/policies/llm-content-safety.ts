@@ -3,7 +3,7 @@ import { isEventStream } from '../pipeline/usage.js';
 import type { GatewayResponse, RequestContext } from '../pipeline/types.js';
 import type { PolicyElement } from '../xml/model.js';
 import { definePolicy, type CompileEnv, type ValueSource } from './define.js';
-import { promptMessages } from './shared/semantic-cache.js';
+import { isEmbeddingsCall, promptMessages } from './shared/semantic-cache.js';
 
 /**
  * `<llm-content-safety backend-id shield-prompt enforce-on-completions window-size window-overlap-size>
@@ -19,7 +19,7 @@ import { promptMessages } from './shared/semantic-cache.js';
  * overlapping by window-overlap-size, each analysed on its own (the reference makes windows configurable only
  * for responses, so a request is analysed whole). A streamed response is analysed window by window as it
  * arrives and cut off, without a 403, at the first window that fails, as the reference says. A request with
- * no text is passed through. The 403's message and LastError.Reason are configurable (policyEngine
+ * no text, and an embeddings call (the reference addresses completions and chat completions), is passed through. The 403's message and LastError.Reason are configurable (policyEngine
  * contentSafetyBlockedMessage / contentSafetyBlockedReason) because APIM documents neither exactly.
  */
 
@@ -156,6 +156,7 @@ function blockedError(ctx: RequestContext, verdict: Verdict): PolicyError {
 
 /** Every text of a request, concatenated (undefined when the body has none). */
 function requestText(ctx: RequestContext): string | undefined {
+  if (isEmbeddingsCall(ctx)) return undefined;
   const messages = promptMessages(ctx.requestJson());
   const text = messages?.map((m) => m.text).filter(Boolean).join('\n');
   return text ? text : undefined;

@@ -22,7 +22,7 @@ import { toGatewayResponse, type CachedResponse } from './response-cache.js';
  * emulator clock. Nothing is stored after a hit, for a request the lookup skipped, or for a streamed response.
  *
  * Skipped (no lookup, no store, no error), as "if the cache lookup fails, the API call … doesn't raise an
- * error": requests without prompt text, streamed requests (`"stream": true`) [INF: the reference does not
+ * error": requests without prompt text, embeddings calls, streamed requests (`"stream": true`) [INF: the reference does not
  * describe streaming; a cached JSON body cannot answer an event stream], requests with more than
  * `max-message-count` messages, and any embeddings failure (written to the request's warnings).
  */
@@ -135,6 +135,11 @@ function textOf(content: unknown): string {
   return '';
 }
 
+/** An embeddings call carries `input` too, but it is not a prompt (the policies address completions). */
+export function isEmbeddingsCall(ctx: RequestContext): boolean {
+  return /\/embeddings\/?$/i.test(ctx.request.operationPath || ctx.request.url.pathname);
+}
+
 /** The prompt's messages: chat `messages`, Responses `input`, legacy completions `prompt`; undefined when none. */
 export function promptMessages(body: unknown): PromptMessage[] | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
@@ -222,7 +227,7 @@ export function semanticCacheLookup(name: string): PolicyDefinition {
       return {
         async run(ctx) {
           const body = ctx.requestJson() as Record<string, unknown> | undefined;
-          if (body && body.stream === true) return;
+          if ((body && body.stream === true) || isEmbeddingsCall(ctx)) return;
           let messages = promptMessages(body);
           if (!messages) return;
           if (dropSystem) messages = messages.filter((m) => m.role !== 'system');

@@ -183,6 +183,25 @@ describe('semantic cache', () => {
     expect(embeddingCalls(g)).toBe(3); // streamed requests are not embedded
   });
 
+  it('caches Responses API calls by their input; embeddings calls through the API are not cached', async () => {
+    const g = await start(
+      policy(
+        '<llm-semantic-cache-lookup score-threshold="0.05" embeddings-backend-id="embeddings-backend" embeddings-backend-auth="system-assigned" />',
+        '<llm-semantic-cache-store duration="60" />',
+      ),
+    );
+    const respond = () => client(g).responses.create({ model: CHAT, input: 'Give me a haiku about autumn.' });
+    const first = await respond();
+    expect((await respond()).id).toBe(first.id);
+    expect(chatCalls(g)).toBe(1);
+
+    const embedOnce = () => fetch(`${g.url}/inference/openai/deployments/${CHAT}/embeddings?api-version=2024-10-21`, { method: 'POST', headers: { 'api-key': g.keyFor('subscription1'), 'content-type': 'application/json' }, body: JSON.stringify({ input: 'autumn' }) });
+    const before = g.models.calls().length;
+    await embedOnce();
+    await embedOnce();
+    expect(g.models.calls().length - before).toBe(2); // both reached foundry1 (no lookup embedded them either)
+  });
+
   it('an embeddings failure skips the cache without failing the request', async () => {
     const g = await start(policy(LAB_LOOKUP));
     g.models.faults({ kind: 'status', status: 503, deployment: EMBEDDINGS }, 'embeddings-backend');
