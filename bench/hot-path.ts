@@ -1,11 +1,12 @@
 /**
  * CPU cost per request of the hot path, in process (no load generator competing for the CPU): process CPU time
  * (user + system) over N sequential requests, so a busy shared machine changes it far less than req/s.
- *   mock    the mock models' handle() with a web Request (what the gateway's in-process forward calls)
+ *   mock    the mock models' handle() with a web Request (msw, the models server); mock direct: the same call
+ *           through directCallOf, as the gateway's in-process forwarder makes it
  *   express Express 5 + express.json() answering the same bytes, over a keep-alive socket (client included)
  *   gateway the emulator with the metrics lab policy and the SQLite file store, same client (client included)
  * gateway − express is the gateway's own cost. Medians of --reps runs.
- * Run: node --import tsx bench/hot-path.ts [--requests 3000] [--reps 5]
+ * Run: node --import tsx bench/hot-path.ts [--requests 3000] [--reps 5] [--no-emit]
  */
 import express from 'express';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { createEmulator } from '../emulator/app.js';
 import { createSqliteTelemetryStore } from '../emulator/app-insights/sqlite-store.js';
 import { defaultAppInsightsIdentity } from '../emulator/app-insights/store.js';
 import { presetConfig } from '../emulator/config/presets.js';
-import { createMockModels } from '../mock-models/index.js';
+import { createMockModels, directCallOf } from '../mock-models/index.js';
 import { LAB_BODY, median } from './lib/measure.js';
 
 const args = new Map<string, string>();
@@ -61,9 +62,18 @@ const mockMs = await cpuPerCall(async () => {
   const response = await models.handle(new Request(`https://mock${CHAT}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LAB_BODY }));
   await response.arrayBuffer();
 });
+// The same call as the gateway's forwarder makes it: straight into the model core, no web objects.
+const direct = directCallOf(models)!;
+const directUrl = new URL(`https://mock${CHAT}`);
+const mockDirectMs = await cpuPerCall(async () => {
+  const response = await direct({ method: 'POST', url: directUrl, header: (n) => (n === 'content-type' ? 'application/json' : null), text: () => LAB_BODY, signal: new AbortController().signal });
+  if (typeof response.body !== 'string') await new Response(response.body).arrayBuffer();
+});
 
 const config = presetConfig('token-metrics-emitting');
 config.backends![0]!.deployments![0]!.capacity = undefined;
+// --no-emit: the metrics lab policy without its emit-metric step (the emit-metric on/off comparison).
+if (process.argv.includes('--no-emit')) config.apis[0]!.policy = config.apis[0]!.policy!.replace(/<azure-openai-emit-token-metric[\s\S]*?<\/azure-openai-emit-token-metric>/, '');
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-hot-path-'));
 const telemetry = createSqliteTelemetryStore({ dataDir, identity: defaultAppInsightsIdentity(config.appInsights) });
 const emulator = createEmulator({ config, clock, telemetry });
@@ -97,6 +107,6 @@ await telemetry.close();
 rmSync(dataDir, { recursive: true, force: true });
 const e = median(expressRuns);
 const g = median(gatewayRuns);
-const result = { requests, reps, cpuMsPerRequest: { mock: mockMs, express: e, gateway: g, gatewayOwn: g - e }, ratioExpressOverGateway: e / g };
+const result = { requests, reps, cpuMsPerRequest: { mock: mockMs, mockDirect: mockDirectMs, express: e, gateway: g, gatewayOwn: g - e }, ratioExpressOverGateway: e / g };
 console.log(JSON.stringify(result));
-console.log(`CPU ms/request: mock ${mockMs.toFixed(3)} · express+client ${e.toFixed(3)} · gateway+client ${g.toFixed(3)} (gateway's own ${(g - e).toFixed(3)}) · express/gateway ${(e / g).toFixed(2)}×`);
+console.log(`CPU ms/request: mock handle() ${mockMs.toFixed(3)} · mock direct ${mockDirectMs.toFixed(3)} · express+client ${e.toFixed(3)} · gateway+client ${g.toFixed(3)} (gateway's own ${(g - e).toFixed(3)}) · express/gateway ${(e / g).toFixed(2)}×`);
