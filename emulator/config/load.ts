@@ -107,6 +107,9 @@ function readPolicyFiles(config: EmulatorConfig, baseDir: string): EmulatorConfi
       operations: api.operations?.map((op, j) => ({ ...op, policy: read(op.policy, `apis[${i}].operations[${j}].policy`) })),
     })),
     products: config.products?.map((p, i) => ({ ...p, policy: read(p.policy, `products[${i}].policy`) })),
+    ...(config.fragments && typeof config.fragments === 'object'
+      ? { fragments: Object.fromEntries(Object.entries(config.fragments).map(([id, xml]) => [id, typeof xml === 'string' ? read(xml, `fragments.${id}`)! : xml])) }
+      : {}),
   };
 }
 

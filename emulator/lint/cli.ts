@@ -51,6 +51,7 @@ export function addPoliciesLintCommand(program: Command, out: (line: string) => 
           const config = loadConfigFile(opts.config);
           Object.assign(context.namedValues, config.namedValues ?? {});
           context.backendIds.push(...(config.backends ?? []).map((b) => b.id));
+          context.fragments = { ...config.fragments };
           for (const api of config.apis ?? []) Object.assign(context.placeholders, api.policyPlaceholders ?? {});
         }
         for (const pair of opts.namedValue) {

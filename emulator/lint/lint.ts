@@ -14,6 +14,8 @@ export interface LintContext {
   scope: ScopeKind;
   /** false = unknown policies, named values and backends are warnings (the emulator's --loose). */
   strict: boolean;
+  /** Policy fragments by id, for include-fragment (a config file's `fragments`). */
+  fragments?: Record<string, string>;
 }
 
 export interface LintedFile {
@@ -73,6 +75,7 @@ export function lintPolicyText(text: string, name: string, context: LintContext)
       placeholders: context.placeholders,
       options: { ...DEFAULT_ENGINE_OPTIONS, strict: context.strict },
       backendIds: new Set(context.backendIds),
+      fragments: new Map(Object.entries(context.fragments ?? {})),
     });
     return { status: hasErrors(compiled.diagnostics) ? 'refused' : 'loaded', diagnostics: compiled.diagnostics, source: compiled.source };
   } catch (error) {

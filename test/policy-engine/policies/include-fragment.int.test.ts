@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfigFile, resolveConfig } from '../../../emulator/config/load.js';
+import { lintPolicyText } from '../../../emulator/lint/lint.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { apiPolicy, httpBackendConfig } from '../../support/configs.js';
 import { labPost } from '../../support/lab.js';
@@ -117,5 +122,28 @@ describe('include-fragment', () => {
     expect((await cp('/stamp')).status).toBe(200);
     await labPost(gw.url, gw.keyFor('subscription1'));
     expect(backend.received[0]!.headers['x-frag']).toBe('v2');
+  });
+});
+
+describe('fragments in configuration files and policies lint', () => {
+  it('a fragment value ending in .xml is read relative to the config file; lint resolves include-fragment from it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fragments-'));
+    try {
+      writeFileSync(join(dir, 'stamp.xml'), headerFragment('from-file'));
+      writeFileSync(join(dir, 'config.yaml'), 'apis: [{ id: a, path: a, type: azure-openai }]\nfragments:\n  stamp: stamp.xml\n  inline: "<fragment><set-variable name=\'v\' value=\'1\' /></fragment>"\n');
+      const config = loadConfigFile(join(dir, 'config.yaml'));
+      expect(resolveConfig(config).fragments).toEqual({ stamp: headerFragment('from-file'), inline: "<fragment><set-variable name='v' value='1' /></fragment>" });
+      const context = { namedValues: {}, backendIds: ['backend1'], placeholders: {}, scope: 'api' as const, strict: true };
+      const xml = apiPolicy(`<include-fragment fragment-id="stamp" />`);
+      expect(lintPolicyText(xml, 'p.xml', { ...context, fragments: config.fragments! }).status).toBe('loaded');
+      const without = lintPolicyText(xml, 'p.xml', context);
+      expect([without.status, without.diagnostics.map((d) => d.code)]).toEqual(['refused', ['POL3061']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a fragments entry that is not XML text is a configuration error naming it', () => {
+    expect(() => resolveConfig({ apis: [{ id: 'a', path: 'a', type: 'azure-openai' }], fragments: { bad: 42 as unknown as string } })).toThrow('fragments.bad: expected the fragment XML as a string');
   });
 });
