@@ -27,6 +27,7 @@ import { createRecentRequests, type RecentRequests } from './control-plane/recen
 import { createControlPlaneRouter } from './control-plane/routes.js';
 import { checkIdentityConfig, createIdentity, createIdentityRouter, loadSigningKey, type EmulatorIdentity } from './identity/index.js';
 import { createForwarder } from './gateway/forward.js';
+import { createCertificateStore } from './certificates/store.js';
 import { createOutboundHttp } from './gateway/outbound-http.js';
 import { createMemoryEventHubLog } from '../policy-engine/index.js';
 import { createBackendCaller, createContentSafetyMocks } from './gateway/backend-calls.js';
@@ -158,9 +159,11 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));
 
   let contentSafety = createContentSafetyMocks(config.backends, clock);
+  let certificates = createCertificateStore(options.config.certificates);
   let engine!: PolicyEngine;
   const buildEngine = () => {
     engine = createPolicyEngine({
+      certificates,
       backendCaller: createBackendCaller({ clock, backends: config.backends, mocks, contentSafety }),
       clock,
       forwarder,
@@ -260,18 +263,19 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
     async reconfigure(next) {
       // The App Insights identity stays: telemetry is kept and its query routes were bound at start.
       const resolved = resolveConfig({ ...(next ?? options.config), appInsights: options.config.appInsights ?? {} });
-      const previous = { config, forwarder, engine, router };
+      const previous = { config, forwarder, engine, router, certificates };
       await emulator.settled();
       config = resolved;
       try {
         deploymentModels.clear();
         buildMocks();
         router = createBackendRouter(config.backends, clock);
+        certificates = createCertificateStore((next ?? options.config).certificates);
         forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
         contentSafety = createContentSafetyMocks(config.backends, clock);
         buildEngine();
       } catch (error) {
-        ({ config, forwarder, engine, router } = previous);
+        ({ config, forwarder, engine, router, certificates } = previous);
         deploymentModels.clear();
         buildMocks();
         throw error;

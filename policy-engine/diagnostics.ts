@@ -66,6 +66,8 @@ export const DIAGNOSTICS = {
   // POL3xxx — policy documents and elements
   PolUnknownPolicy: { code: 'POL3001', severity: 'error', message: "Unknown policy '{0}'. It is not emulated; run with --loose to skip it with a warning." },
   PolSkippedPolicy: { code: 'POL3002', severity: 'warning', message: "Policy '{0}' is not emulated and was skipped (--loose)." },
+  PolNotEmulated: { code: 'POL3001', severity: 'error', message: "Policy '{0}' is not emulated: {1}. Run with --loose to skip it with a warning." },
+  PolSkippedNotEmulated: { code: 'POL3002', severity: 'warning', message: "Policy '{0}' is not emulated ({1}) and was skipped (--loose)." },
   PolMissingAttribute: { code: 'POL3003', severity: 'error', message: "Policy '{0}' requires attribute '{1}'." },
   PolInvalidAttributeValue: { code: 'POL3004', severity: 'error', message: "Attribute '{1}' of policy '{0}' has an invalid value '{2}': {3}" },
   PolUnknownAttribute: { code: 'POL3005', severity: 'error', message: "Policy '{0}' has no attribute '{1}'." },

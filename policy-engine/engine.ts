@@ -12,14 +12,17 @@ import { createDiagnostic, PolicyLoadError } from './diagnostics.js';
 import { createMemoryConcurrencySlots } from './policies/limit-concurrency.js';
 import { createMemoryEventHubLog } from './policies/log-to-eventhub.js';
 import { readPolicyXml } from './xml/index.js';
+import { createMemoryServiceMessageLog } from './policies/shared/service-message-log.js';
 import {
   DEFAULT_ENGINE_OPTIONS,
   type BackendCaller,
   type BackendDefinition,
+  type CertificateStore,
   type EngineOptions,
   type EngineServices,
   type Forwarder,
   type GatewayResponse,
+  type ServiceMessageLog,
   type MetricSink,
   type PolicyScope,
   type RequestContext,
@@ -58,6 +61,10 @@ export interface PolicyEngineOptions {
   fragments?: Record<string, string>;
   /** Calls to configured backends made by policies (semantic-cache embeddings, llm-content-safety). */
   backendCaller?: BackendCaller;
+  /** Messages of send-service-bus-message, publish-to-dapr and invoke-dapr-binding (default: in memory, per engine). */
+  messages?: ServiceMessageLog;
+  /** Uploaded certificates (authentication-certificate, validate-client-certificate). */
+  certificates?: CertificateStore;
 }
 
 export interface SetPolicyOptions {
@@ -148,6 +155,8 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
     concurrency: init.concurrency ?? createMemoryConcurrencySlots(),
     eventHub: init.eventHub ?? createMemoryEventHubLog(),
     ...(init.backendCaller ? { backendCaller: init.backendCaller } : {}),
+    messages: init.messages ?? createMemoryServiceMessageLog(),
+    ...(init.certificates ? { certificates: init.certificates } : {}),
   };
   const documents = new Map<string, { scope: PolicyScope; compiled: CompiledDocument; loaded: LoadedPolicy; opts: SetPolicyOptions }>();
   const fragments = new Map<string, string>(Object.entries(init.fragments ?? {}));

@@ -18,6 +18,7 @@ export { OutboundConnectionError, OutboundHostNotAllowedError, SentResponse } fr
 export { createMemoryConcurrencySlots } from './policies/limit-concurrency.js';
 export { createMemoryEventHubLog, EVENT_HUB_MAX_MESSAGE_BYTES } from './policies/log-to-eventhub.js';
 export { POLICY_DEFINITIONS, getPolicyDefinition } from './policies/registry.js';
+export { policySupportMatrix } from './policies/support-matrix.js';
 export {
   tpmAdmits,
   quotaAdmits,
@@ -29,6 +30,7 @@ export {
 } from './policies/shared/token-limit.js';
 export { fakeManagedIdentityToken } from './policies/shared/managed-identity-token.js';
 export { markCorsPreflight, isCorsPreflightRequest } from './policies/cors.js';
+export { CROSS_DOMAIN_PATH, crossDomainFile } from './policies/cross-domain.js';
 export { JwtToken, AuthorizationObject, type IdentityService, type OpenIdKeySource, type AuthorizationCredential } from './identity/types.js';
 export { tracesOf, type TraceRecord as PolicyTraceRecord, type TraceSeverity } from './policies/shared/traces.js';
 export { MemoryValueCache, type ValueCache } from './policies/shared/value-cache.js';

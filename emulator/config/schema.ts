@@ -20,6 +20,11 @@ export interface EmulatorConfig {
   identity?: IdentityConfig;
   /** Where token and rate counters live: in memory (default) or Redis shared by several gateways (README "Several gateways"). */
   counters?: CountersConfig;
+  /**
+   * Certificates uploaded to the service (APIM's Certificates and CA certificates): authentication-certificate
+   * presents one with its key to backends; `ca` ones are trusted by validate-client-certificate (README "Certificates").
+   */
+  certificates?: CertificateConfig[];
   /** OTLP/HTTP push of the /metrics metrics (README "Prometheus and OpenTelemetry"); --otlp-endpoint wins. */
   otlp?: OtlpConfig;
 }
@@ -49,6 +54,21 @@ export interface PolicyEngineConfig {
   expressionMaxStringLength?: number;
   /** Items in one collection an expression builds (default 1,000,000). */
   expressionMaxCollectionSize?: number;
+}
+
+export interface CertificateConfig {
+  /** The certificate's resource name (`certificate-id` in policies). */
+  id: string;
+  /** PEM certificate text, or `certFile` a path to one. */
+  cert?: string;
+  certFile?: string;
+  /** PEM private key text, or `keyFile` a path to one: needed to present the certificate to a backend. */
+  key?: string;
+  keyFile?: string;
+  /** Passphrase of an encrypted private key. */
+  password?: string;
+  /** A CA certificate: trusted for client certificates (validate-trust) and for backend server certificates. */
+  ca?: boolean;
 }
 
 export interface GatewayConfig {

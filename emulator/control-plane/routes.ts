@@ -8,6 +8,7 @@ import { addModelAndStateRoutes } from './models-and-state.js';
 import { addBackendRoutes } from './backends.js';
 import { addNamedValueRoutes } from './named-values.js';
 import { addEventHubRoutes, addFragmentRoutes } from './fragments-and-eventhub.js';
+import { addMessageRoutes } from './messages.js';
 import { clusterHealth } from '../cluster/cluster.js';
 
 export interface ControlPlaneOptions {
@@ -148,6 +149,7 @@ export function createControlPlaneRouter(options: ControlPlaneOptions): Router {
   addNamedValueRoutes(router, emulator, fail);
   addFragmentRoutes(router, emulator, fail);
   addEventHubRoutes(router, emulator, fail);
+  addMessageRoutes(router, emulator, fail);
   addBackendRoutes(router, emulator);
   addDashboardRoutes(router, emulator);
   if (options.deployments) addDeploymentRoutes(router, emulator, options.deployments, fail);

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import {
+  CROSS_DOMAIN_PATH,
   HeaderBag,
+  crossDomainFile,
   errorResponse,
   isCorsPreflightRequest,
   markCorsPreflight,
@@ -10,6 +13,7 @@ import {
   type DeploymentInfo,
   type GatewayResponse,
   type OperationInfo,
+  type PresentedCertificate,
   type PolicyEngine,
   type ProductInfo,
   type RequestContext,
@@ -67,6 +71,16 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     await send(res, withRequestId(errorResponse(gatewayErrors.requestEntityTooLarge()), requestId));
     return complete(413);
   }
+  // The global cross-domain policy's file for Flash/Silverlight clients, outside every API.
+  if (url && (method === 'GET' || method === 'HEAD') && url.pathname.toLowerCase() === CROSS_DOMAIN_PATH) {
+    const file = engine.getPolicy({ kind: 'global' });
+    const text = file ? crossDomainFile(file.xml) : undefined;
+    if (text !== undefined) {
+      const headers = HeaderBag.fromEntries([['Content-Type', ['application/xml']]]);
+      await send(res, withRequestId({ statusCode: 200, statusReason: 'OK', headers, body: { kind: 'bytes', bytes: new TextEncoder().encode(text) } }, requestId));
+      return complete(200);
+    }
+  }
   let match = url ? deps.routes().match(method, url.pathname) : undefined;
   const headers = headerBagFrom(req);
   // A CORS preflight to an operation without an OPTIONS twin is answered by the inbound cors policies alone,
@@ -105,6 +119,7 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
       ipAddress: clientIp,
       matchedParameters: match.matchedParameters,
       operationPath: match.operationPath,
+      ...presentedCertificate(req),
     },
     subscription: sub ? { ...subscriptionInfo(sub), Key: gate.key! } : null,
     api: apiInfo(match.api),
@@ -273,4 +288,21 @@ function requestUrl(req: IncomingMessage): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The client certificate of a request on the HTTPS listener (it asks for one and accepts any: policies decide). */
+function presentedCertificate(req: IncomingMessage): { certificate?: PresentedCertificate } {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerX509Certificate !== 'function') return {};
+  const x509 = socket.getPeerX509Certificate();
+  if (!x509) return {};
+  const chain: X509Certificate[] = [];
+  let link = socket.getPeerCertificate(true)?.issuerCertificate;
+  for (let depth = 0; link?.raw && depth < 10; depth++) {
+    const cert = new X509Certificate(link.raw);
+    if (cert.fingerprint256 === x509.fingerprint256 || chain.some((c) => c.fingerprint256 === cert.fingerprint256)) break;
+    chain.push(cert);
+    link = link.issuerCertificate;
+  }
+  return { certificate: { x509, chain } };
 }

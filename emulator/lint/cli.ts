@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { policySupportMatrix } from '../../policy-engine/index.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { collectPolicyFiles, formatLintReport, LintInputError, lintFiles, type LintContext } from './lint.js';
 
@@ -32,7 +33,12 @@ function split(pair: string): [string, string] {
  * `file:line:column code message` per diagnostic and a summary; exit status 1 when any file is refused, 2 on bad input.
  */
 export function addPoliciesLintCommand(program: Command, out: (line: string) => void): void {
-  const policies = program.commands.find((c) => c.name() === 'policies') ?? program.command('policies').description('Policy tools (lint).');
+  const policies =
+    program.commands.find((c) => c.name() === 'policies') ??
+    program
+      .command('policies')
+      .description("Policy tools (lint). Without a subcommand: the support matrix, every policy of Microsoft's policy reference and its status.")
+      .action(() => out(policySupportMatrix()));
   policies
     .command('lint')
     .description('Load policy files offline and report every diagnostic (a folder: all its .xml files, recursively).')

@@ -2,6 +2,7 @@ import { createDiagnostic, formatDiagnostic, hasErrors, PolicyLoadError, type Di
 import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
 import { bicepPlaceholder, placeholderHint, type AttributeKind, type AttributeSpec, type AttributeType, type CompileEnv, type PolicyDefinition, type ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
+import { NOT_EMULATED } from '../policies/reference.js';
 import { readPolicyXml } from '../xml/index.js';
 import { substituteNamedValues } from '../xml/named-values.js';
 import type { PolicyAttribute, PolicyElement, PolicyText, PolicyXmlDocument } from '../xml/model.js';
@@ -190,11 +191,15 @@ interface Reporter {
 function compileStep(node: PolicyElement, path: string, section: SectionName, opts: CompileDocumentOptions, report: Reporter): PolicyStep | undefined {
   const definition = getPolicyDefinition(node.name);
   if (!definition) {
+    // A reference policy the emulator does not emulate says why (the support matrix's reason).
+    const why = Object.hasOwn(NOT_EMULATED, node.name) ? NOT_EMULATED[node.name] : undefined;
     if (opts.options.strict) {
-      report('PolUnknownPolicy', node.nameSpan, [node.name]);
+      if (why) report('PolNotEmulated', node.nameSpan, [node.name, why]);
+      else report('PolUnknownPolicy', node.nameSpan, [node.name]);
       return undefined;
     }
-    report('PolSkippedPolicy', node.nameSpan, [node.name]);
+    if (why) report('PolSkippedNotEmulated', node.nameSpan, [node.name, why]);
+    else report('PolSkippedPolicy', node.nameSpan, [node.name]);
     return undefined;
   }
   if (!definition.sections.includes(section)) {
@@ -294,6 +299,7 @@ function createCompileEnv(section: SectionName, path: string, opts: CompileDocum
   };
   return env;
 }
+
 /**
  * include-fragment: the fragment's policies compiled in place, in the including section (APIM inserts the
  * fragment's XML before evaluation). Diagnostics inside the fragment are reported once each at the including

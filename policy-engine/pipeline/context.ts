@@ -1,5 +1,6 @@
 import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
 import { runSteps } from './execute.js';
+import { x509Certificate2 } from '../policies/shared/x509.js';
 import type { GatewayRequestState, RequestContext } from './types.js';
 
 /** What the gateway knows when a request arrives; the rest of the RequestContext starts empty. */
@@ -106,7 +107,9 @@ function buildExpressionContext(ctx: RequestContext, requestBody: () => MessageB
     get Url() {
       return new UrlInfo(ctx.request.url);
     },
-    Certificate: null,
+    get Certificate() {
+      return ctx.request.certificate ? x509Certificate2(ctx.request.certificate.x509) : null;
+    },
     PrivateEndpointConnection: null,
   };
   let responseBody: MessageBody | undefined;

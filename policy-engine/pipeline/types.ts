@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { CounterStore } from '../counters/store.js';
 import type { HeaderBag, VariableBag } from '../expressions/index.js';
@@ -126,6 +127,15 @@ export interface GatewayRequestState {
   matchedParameters: Record<string, string>;
   /** Path below the API path, e.g. `/deployments/gpt-4.1-mini/chat/completions` (sent to the backend). */
   operationPath: string;
+  /** The client certificate presented on the gateway's HTTPS listener (`context.Request.Certificate`); absent over HTTP. */
+  certificate?: PresentedCertificate;
+}
+
+/** A client certificate the caller presented in the TLS handshake, with the chain it sent. */
+export interface PresentedCertificate {
+  x509: X509Certificate;
+  /** Issuer certificates the client sent after the leaf (may be empty). */
+  chain: readonly X509Certificate[];
 }
 
 export interface BackendTarget {
@@ -155,6 +165,10 @@ export interface RequestContext {
   backendBody: ResponseBody | undefined;
   /** Token usage of the backend response (set by forward-request). For streams it settles when the stream ends. */
   llmUsage: UsageObservation | undefined;
+  /** Set by authentication-certificate: the client certificate forward-request presents to the backend. */
+  backendClientCertificate?: TlsClientCertificate;
+  /** Set by proxy: the HTTP proxy forward-request goes through. */
+  proxy?: ProxySettings;
   /** True while return-response children run: set-header/set-body/set-status then target the new response. */
   buildingResponse: boolean;
   /** The request body parsed as JSON (undefined when absent or not JSON), parsed once per body. */
@@ -238,6 +252,65 @@ export interface BackendDefinition {
   [key: string]: unknown;
 }
 
+/** TLS client authentication material: PEM certificate and key, or a PKCS#12 (PFX) archive. */
+export type TlsClientCertificate = { cert: string; key: string; passphrase?: string } | { pfx: Uint8Array; passphrase?: string };
+
+/** `<proxy url username password>`: an HTTP proxy between the gateway and the backend (Basic authentication). */
+export interface ProxySettings {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+/** A certificate uploaded to the service (APIM's Certificates and CA certificates). */
+export interface StoredCertificate {
+  /** The certificate resource name (`certificate-id`). */
+  id: string;
+  /** SHA-1 thumbprint, upper-case hex without separators (as APIM shows it). */
+  thumbprint: string;
+  x509: X509Certificate;
+  /** Present when the private key was uploaded too (a certificate authentication-certificate can present). */
+  tls?: TlsClientCertificate;
+  /** A CA certificate: trusted when validate-client-certificate checks a client certificate's chain. */
+  ca: boolean;
+}
+
+/** The service's certificate store (config `certificates`). */
+export interface CertificateStore {
+  byId(id: string): StoredCertificate | undefined;
+  byThumbprint(thumbprint: string): StoredCertificate | undefined;
+  /** CA certificates trusted for client certificate validation. */
+  trustedCas(): readonly StoredCertificate[];
+}
+
+export type ServiceMessageKind = 'service-bus' | 'dapr-pubsub' | 'dapr-binding';
+
+/**
+ * A message a policy handed to an Azure service the emulator stands in for: send-service-bus-message (queue or
+ * topic), publish-to-dapr (Pub/Sub topic) and invoke-dapr-binding (output binding). Kept in memory by the emulator.
+ */
+export interface ServiceMessage {
+  kind: ServiceMessageKind;
+  timestamp: number;
+  requestId: string;
+  /** service-bus: the queue or topic; dapr-pubsub: `{pubsub}/{topic}`; dapr-binding: the binding name. */
+  target: string;
+  /** The message content as sent. */
+  payload: string;
+  /** Service Bus application properties, Dapr binding metadata or Pub/Sub query metadata. */
+  properties: Record<string, string>;
+  /** Everything else the policy named: namespace, client-id, operation, content-type… */
+  details: Record<string, string>;
+}
+
+/** The messages of send-service-bus-message, publish-to-dapr and invoke-dapr-binding, newest last, bounded per kind. */
+export interface ServiceMessageLog {
+  append(message: ServiceMessage): void;
+  /** Messages of one kind, oldest first, and how many older ones were dropped to keep the bound. */
+  list(kind: ServiceMessageKind): { messages: ServiceMessage[]; dropped: number };
+  clear(): void;
+}
+
 export interface EngineServices {
   clock: Clock;
   counters: CounterStore;
@@ -258,6 +331,10 @@ export interface EngineServices {
   eventHub?: EventHubLog;
   /** Calls to configured backends by id, on a policy's behalf (semantic-cache embeddings, llm-content-safety). */
   backendCaller?: BackendCaller;
+  /** Messages of send-service-bus-message, publish-to-dapr and invoke-dapr-binding (created by the engine when absent). */
+  messages?: ServiceMessageLog;
+  /** Uploaded certificates for authentication-certificate and validate-client-certificate (default: none). */
+  certificates?: CertificateStore;
 }
 
 /** One call to a configured backend made by a policy (not the request's own forward-request). */

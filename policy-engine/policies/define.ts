@@ -69,6 +69,8 @@ export interface PolicyDefinition {
   attributes: Record<string, AttributeSpec>;
   /** Allowed child element names; 'policies' = any policy of the section; 'markup' = any XML (set-body's literal content); omitted = none. */
   children?: readonly string[] | 'policies' | 'markup';
+  /** What of the reference the emulator does not do (the support matrix lists the policy as partial, with this). */
+  partial?: string;
   /** Load time: validate and build the closure. Returning undefined means diagnostics were reported. */
   compile(node: PolicyElement, env: CompileEnv): CompiledPolicy | undefined;
 }

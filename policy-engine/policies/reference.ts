@@ -55,21 +55,14 @@ export const POLICY_REFERENCE: Readonly<Record<string, readonly string[]>> = {
 
 /** Why a reference policy is not emulated: shown in the matrix (a policy without an entry shows 'not emulated yet'). */
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
-  'authentication-certificate': 'client certificates are not presented to backends (no TLS client authentication in the emulator)',
-  'validate-client-certificate': 'the emulator does not negotiate client certificates',
   'validate-graphql-request': 'GraphQL APIs are not emulated',
   'validate-odata-request': 'OData APIs are not emulated',
-  proxy: 'outbound HTTP proxies are not emulated (backends are called directly)',
   'xsl-transform': 'not implemented yet (needs an XSLT processor)',
-  'cross-domain': 'Flash/Silverlight cross-domain files are not served',
-  'invoke-dapr-binding': 'needs a Dapr sidecar (self-hosted gateways only)',
-  'publish-to-dapr': 'needs a Dapr sidecar (self-hosted gateways only)',
-  'send-service-bus-message': 'needs Azure Service Bus',
-  'cosmosdb-data-source': 'GraphQL resolvers are not emulated (needs Azure Cosmos DB)',
-  'http-data-source': 'GraphQL resolvers are not emulated',
-  'publish-event': 'GraphQL subscriptions are not emulated',
+  'cosmosdb-data-source': 'a GraphQL resolver policy (resolvers run against an Azure Cosmos DB container, and GraphQL APIs are not emulated)',
+  'http-data-source': 'a GraphQL resolver policy (it belongs to a resolver of a GraphQL API schema, and GraphQL APIs are not emulated)',
+  'publish-event': 'it publishes to GraphQL subscriptions from inside an http-data-source resolver, and GraphQL APIs are not emulated',
   'set-graphql-resolver': 'GraphQL resolvers are not emulated (the policy is retired in APIM)',
-  'sql-data-source': 'GraphQL resolvers are not emulated (needs Azure SQL)',
+  'sql-data-source': 'a GraphQL resolver policy (resolvers run against an Azure SQL database, and GraphQL APIs are not emulated)',
 };
 
 export const REFERENCE_POLICY_NAMES: readonly string[] = Object.values(POLICY_REFERENCE).flat();

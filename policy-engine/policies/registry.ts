@@ -1,4 +1,5 @@
 import { authenticationBasic } from './authentication-basic.js';
+import { authenticationCertificate } from './authentication-certificate.js';
 import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { azureOpenAIEmitTokenMetric } from './azure-openai-emit-token-metric.js';
 import { azureOpenAITokenLimit } from './azure-openai-token-limit.js';
@@ -12,6 +13,7 @@ import { cacheStoreValue } from './cache-store-value.js';
 import { checkHeader } from './check-header.js';
 import { choose } from './choose.js';
 import { cors } from './cors.js';
+import { crossDomain } from './cross-domain.js';
 import type { PolicyDefinition } from './define.js';
 import { emitMetric } from './emit-metric.js';
 import { findAndReplace } from './find-and-replace.js';
@@ -24,6 +26,7 @@ import { limitConcurrency } from './limit-concurrency.js';
 import { logToEventhub } from './log-to-eventhub.js';
 import { sendOneWayRequest } from './send-one-way-request.js';
 import { sendRequest } from './send-request.js';
+import { invokeDaprBinding } from './invoke-dapr-binding.js';
 import { ipFilter } from './ip-filter.js';
 import { llmEmitTokenMetric } from './llm-emit-token-metric.js';
 import { llmTokenLimit } from './llm-token-limit.js';
@@ -31,6 +34,8 @@ import { llmContentSafety } from './llm-content-safety.js';
 import { llmSemanticCacheLookup } from './llm-semantic-cache-lookup.js';
 import { llmSemanticCacheStore } from './llm-semantic-cache-store.js';
 import { mockResponse } from './mock-response.js';
+import { publishToDapr } from './publish-to-dapr.js';
+import { proxy } from './proxy.js';
 import { quota } from './quota.js';
 import { quotaByKey } from './quota-by-key.js';
 import { redirectContentUrls } from './redirect-content-urls.js';
@@ -39,6 +44,7 @@ import { rateLimitByKey } from './rate-limit-by-key.js';
 import { retry } from './retry.js';
 import { returnResponse } from './return-response.js';
 import { rewriteUri } from './rewrite-uri.js';
+import { sendServiceBusMessage } from './send-service-bus-message.js';
 import { setBackendService } from './set-backend-service.js';
 import { setBody } from './set-body.js';
 import { setHeader } from './set-header.js';
@@ -50,6 +56,7 @@ import { trace } from './trace.js';
 import { wait } from './wait.js';
 import { validateAzureAdToken } from './validate-azure-ad-token.js';
 import { validateJwt } from './validate-jwt.js';
+import { validateClientCertificate } from './validate-client-certificate.js';
 import { validateContent } from './validate-content.js';
 import { validateHeaders } from './validate-headers.js';
 import { validateParameters } from './validate-parameters.js';
@@ -59,6 +66,7 @@ import { xmlToJson } from './xml-to-json.js';
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationBasic,
+  authenticationCertificate,
   authenticationManagedIdentity,
   azureOpenAIEmitTokenMetric,
   azureOpenAITokenLimit,
@@ -72,6 +80,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   checkHeader,
   choose,
   cors,
+  crossDomain,
   emitMetric,
   findAndReplace,
   forwardRequest,
@@ -83,6 +92,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   logToEventhub,
   sendOneWayRequest,
   sendRequest,
+  invokeDaprBinding,
   ipFilter,
   llmEmitTokenMetric,
   llmTokenLimit,
@@ -90,6 +100,8 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   llmSemanticCacheLookup,
   llmSemanticCacheStore,
   mockResponse,
+  publishToDapr,
+  proxy,
   quota,
   quotaByKey,
   redirectContentUrls,
@@ -98,6 +110,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   retry,
   returnResponse,
   rewriteUri,
+  sendServiceBusMessage,
   setBackendService,
   setBody,
   setHeader,
@@ -109,6 +122,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   wait,
   validateAzureAdToken,
   validateJwt,
+  validateClientCertificate,
   validateContent,
   validateHeaders,
   validateParameters,

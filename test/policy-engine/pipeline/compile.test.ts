@@ -82,9 +82,16 @@ describe('compilePolicyDocument', () => {
   });
 
   it('--loose skips unknown policies with a warning', () => {
-    const doc = compile(inbound('<proxy url="http://proxy.example:8080" />'), { strict: false });
+    const doc = compile(inbound('<my-custom-policy url="http://proxy.example:8080" />'), { strict: false });
     expect(doc.diagnostics.map((d) => [d.code, d.severity])).toEqual([['POL3002', 'warning']]);
     expect(doc.sections.inbound).toHaveLength(1); // just <base/>
+  });
+
+  it("a reference policy that is not emulated says why, refused (POL3001) or skipped with --loose (POL3002)", () => {
+    const refused = loadError(inbound('<validate-graphql-request />')).toJSON()[0]!;
+    expect(refused).toMatchObject({ code: 'POL3001', message: "Policy 'validate-graphql-request' is not emulated: GraphQL APIs are not emulated. Run with --loose to skip it with a warning." });
+    const doc = compile(inbound('<validate-graphql-request />'), { strict: false });
+    expect(doc.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([['POL3002', 'warning', "Policy 'validate-graphql-request' is not emulated (GraphQL APIs are not emulated) and was skipped (--loose)."]]);
   });
 
   it('limits metric dimensions to five and requires values for non-default dimensions', () => {

@@ -20,11 +20,12 @@ describe('mock-response over HTTP', () => {
     expect(backend.received).toHaveLength(0);
   });
 
-  it('status-code and content-type: the status with its reason phrase, still no body (the emulator has no API examples)', async () => {
+  it('status-code and content-type: the status with its reason phrase and that Content-Type, no body (the API has no OpenAPI document)', async () => {
     setApi(`<mock-response status-code="404" content-type="application/json" />`);
     const res = await call();
     expect(res.status).toBe(404);
     expect(res.statusText).toBe('Not Found');
+    expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.text()).toBe('');
     expect(backend.received).toHaveLength(0);
   });
