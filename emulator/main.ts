@@ -16,7 +16,7 @@ import { closeGracefully, createEmulator, type Emulator } from './app.js';
 import { addTokensCommand } from './identity/cli.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
 import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
-import { createMockModels, createMockModelsServer, preloadEncodings, resolveLatency } from '../mock-models/index.js';
+import { createMockModels, createMockModelsServer, resolveLatency } from '../mock-models/index.js';
 import { DEFAULT_PRESET, PRESETS, presetConfig } from './config/presets.js';
 import type { EmulatorConfig } from './config/schema.js';
 import { applyActiveDeployment, createFileDeploymentStore, createMemoryDeploymentStore } from './control-plane/deployments.js';
@@ -26,6 +26,7 @@ import { addOtlpOptions, otlpExportFromCli, type OtlpCliOptions } from './metric
 import { watchNpmParent } from './npm-parent.js';
 import { clusterWorkerId, createWorkerTelemetryStore, reportListening, runClusterPrimary } from './cluster/cluster.js';
 import { addPoliciesLintCommand } from './lint/cli.js';
+import { warmUp } from './warm-up.js';
 
 /** The `az` stand-in's folder (bin/az, bin/az.cmd) and the variable that points it at an emulator. */
 export const AZ_BIN_DIR = fileURLToPath(new URL('../bin', import.meta.url));
@@ -243,23 +244,6 @@ export function buildProgram(out: (line: string) => void = (l) => console.log(l)
   return program;
 }
 
-/**
- * Makes the first request as fast as the tenth: loads the tokenizer encodings and runs one chat call through each
- * mock model in process (its state is reset after), before the banner says the emulator is ready.
- */
-async function warmUp(emulator: Emulator): Promise<void> {
-  preloadEncodings();
-  for (const [id, mock] of emulator.mocks) {
-    const backend = emulator.config.backends.find((b) => b.id === id);
-    const deployment = backend?.deployments?.[0];
-    if (!backend || !deployment) continue;
-    const body = JSON.stringify({ messages: [{ role: 'user', content: 'warm-up' }] });
-    const response = await mock.handle(new Request(`${backend.url}/deployments/${deployment.name}/chat/completions?api-version=2024-10-21`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
-    await response.arrayBuffer();
-    mock.reset();
-  }
-}
-
 /** One control-plane request over loopback (not recorded as telemetry) warms the HTTP stack. */
 function warmHttp(url: string): Promise<void> {
   return new Promise((resolve) => {
@@ -321,7 +305,7 @@ export async function startEmulatorFromCli(
   for (const { policy } of emulator.engine.listPolicies()) {
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
   }
-  await warmUp(emulator);
+  await warmUp(emulator, config);
   const { url } = await emulator.listen(opts.port, opts.host);
   await warmHttp(url);
   let httpsUrl: string | undefined;
