@@ -6,6 +6,7 @@ import { convertJToken, JToken } from './json.js';
 import { formatNumber } from './numbers.js';
 import { ENUMERATE, INDEXER, INDEXER_SET, methodInfoOf, OutRef, TYPE_NAME, type MethodInfo, type TypeArgument } from './protocol.js';
 import { STRING_METHODS } from './strings.js';
+import { XDocument, XElement } from './xml.js';
 import { csCompare, csObjectEquals, enumerate, toCSharpString, typeNameOf } from './values.js';
 
 /**
@@ -77,11 +78,29 @@ export function callHostFunction(fn: (...a: unknown[]) => unknown, self: unknown
   return fn.apply(self, a);
 }
 
+/**
+ * System.Xml.Linq.Extensions over a sequence of elements (`doc.Descendants("a").Elements("b")`): the member applied
+ * to each element (or document) in order, flattened, as .NET yields them.
+ */
+const XML_SEQUENCE_EXTENSIONS: ReadonlySet<string> = new Set(['Elements', 'Descendants', 'DescendantsAndSelf', 'Ancestors', 'AncestorsAndSelf', 'Attributes']);
+
+function xmlSequence(items: unknown[], name: string, args: unknown[]): { found: boolean; value?: unknown } {
+  if (!items.every((x) => x instanceof XElement || x instanceof XDocument)) return { found: false };
+  const out: unknown[] = [];
+  for (const x of items as Array<XElement | XDocument>) {
+    const member = (x as unknown as Record<string, ((...a: unknown[]) => unknown[]) | undefined>)[name];
+    if (typeof member !== 'function') return { found: false };
+    out.push(...member.apply(x, args));
+  }
+  return { found: true, value: out };
+}
+
 function linq(target: unknown, name: string, args: unknown[], site: CallSite): { found: boolean; value?: unknown } {
   const f = LINQ[name];
-  if (!f) return { found: false };
+  if (!f && !XML_SEQUENCE_EXTENSIONS.has(name)) return { found: false };
   const items = enumerate(target);
   if (!items) return { found: false };
+  if (!f) return xmlSequence([...items], name, args);
   return { found: true, value: f([...items], args, site.typeArgs, target) };
 }
 

@@ -39,19 +39,54 @@ function toJsReplacement(r: string): string {
   return r.replace(/\$\{([A-Za-z_]\w*)\}/g, '$$<$1>').replace(/\$0/g, '$$&');
 }
 
-export class CsGroup {
-  readonly [TYPE_NAME] = 'System.Text.RegularExpressions.Group';
+/** `Capture`: Index, Length, Value (the reference's members). */
+export class CsCapture {
+  readonly [TYPE_NAME]: string = 'System.Text.RegularExpressions.Capture';
   constructor(
-    readonly Success: boolean,
     readonly Value: string,
     readonly Index: number,
-    readonly Name: string,
   ) {}
   get Length(): number {
     return this.Value.length;
   }
   ToString(): string {
     return this.Value;
+  }
+}
+
+/** `CaptureCollection`: Count and the indexer. */
+export class CsCaptureCollection {
+  readonly [TYPE_NAME] = 'System.Text.RegularExpressions.CaptureCollection';
+  constructor(private readonly captures: CsCapture[]) {}
+  get Count(): number {
+    return this.captures.length;
+  }
+  [INDEXER](i: unknown): CsCapture {
+    const c = typeof i === 'number' ? this.captures[i] : undefined;
+    if (!c) throw clrErrors.argumentOutOfRange('i', 'Specified argument was out of the range of valid values.');
+    return c;
+  }
+  [ENUMERATE](): Iterable<unknown> {
+    return this.captures;
+  }
+}
+
+/**
+ * `Group`. `Captures` holds the group's last capture only: JavaScript's RegExp keeps one capture per group, where
+ * .NET keeps every repetition of a quantified group (`(\d)+` on "123" has 3 captures in .NET, 1 here).
+ */
+export class CsGroup extends CsCapture {
+  override readonly [TYPE_NAME] = 'System.Text.RegularExpressions.Group';
+  constructor(
+    readonly Success: boolean,
+    Value: string,
+    Index: number,
+    readonly Name: string,
+  ) {
+    super(Value, Index);
+  }
+  get Captures(): CsCaptureCollection {
+    return new CsCaptureCollection(this.Success ? [new CsCapture(this.Value, this.Index)] : []);
   }
 }
 
@@ -106,6 +141,22 @@ export class CsMatch {
   }
   get Length(): number {
     return this.Value.length;
+  }
+  /** `Match.Result(replacement)`: the replacement pattern ($0, $1, ${name}, $$, $&, $`, $', $_) expanded for this match. */
+  Result(replacement: unknown): string {
+    if (replacement === null || replacement === undefined) throw clrErrors.argumentNull('replacement');
+    if (!this.Success) throw clrErrors.notSupported('Result cannot be called on a failed Match.');
+    const text = this.input ?? '';
+    return String(replacement).replace(/\$(\$|&|`|'|_|\d+|\{([A-Za-z_]\w*|\d+)\})/g, (all, token: string, braced: string | undefined) => {
+      if (token === '$') return '$';
+      if (token === '&') return this.Value;
+      if (token === '`') return text.slice(0, this.Index);
+      if (token === "'") return text.slice(this.Index + this.Value.length);
+      if (token === '_') return text;
+      const key = braced ?? token;
+      const g = /^\d+$/.test(key) ? this.Groups[INDEXER](Number(key)) : this.Groups[INDEXER](key);
+      return g.Success || /^\d+$/.test(key) ? g.Value : all;
+    });
   }
   NextMatch(): CsMatch {
     if (!this.Success || !this.re || this.input === undefined) return new CsMatch(null);

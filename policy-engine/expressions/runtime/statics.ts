@@ -10,7 +10,9 @@ import { checkCollectionSize, checkStringLength } from './limits.js';
 import { convertJToken, Formatting, JArray, JObject, JProperty, JToken, JTokenType, JValue, parseJson, serializeObject, toJToken, writeJson } from './json.js';
 import { parseBoolean, parseFloating, parseInteger, roundAwayFromZero, roundHalfEven } from './numbers.js';
 import { OutRef, TYPE_NAME, type MethodInfo, type TypeArgument } from './protocol.js';
-import { CsRegex, regexEscape, RegexOptions, regexUnescape } from './regex.js';
+import { CsMatch, CsRegex, regexEscape, RegexOptions, regexUnescape } from './regex.js';
+
+const EMPTY_MATCH = new CsMatch(null);
 import { XDocument, XElement, XName } from './xml.js';
 import { STRING_STATICS, StringComparison, StringSplitOptions } from './strings.js';
 import { INTEGRAL_RANGES, typeEntry } from './types.js';
@@ -777,6 +779,7 @@ export const STATIC_TYPES: Record<string, StaticType> = {
     constructs: 'Regex',
   },
   RegexOptions: { members: enumMembers(RegexOptions, 'RegexOptions') },
+  Match: { members: { Empty: prop(() => EMPTY_MATCH, 'Match') } },
   StringComparison: { members: enumMembers(StringComparison, 'StringComparison') },
   StringSplitOptions: { members: enumMembers(StringSplitOptions, 'StringSplitOptions') },
   StringComparer: { members: Object.fromEntries(Object.entries(STRING_COMPARERS).map(([k, v]) => [k, prop(() => v, 'StringComparer')])) },

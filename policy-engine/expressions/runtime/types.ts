@@ -53,6 +53,7 @@ add(['RegexOptions'], 'RegexOptions', 'System.Text.RegularExpressions.RegexOptio
 add(['Match'], 'Match', 'System.Text.RegularExpressions.Match');
 add(['Group'], 'Group', 'System.Text.RegularExpressions.Group');
 add(['MatchCollection'], 'MatchCollection', 'System.Text.RegularExpressions.MatchCollection');
+for (const n of ['GroupCollection', 'Capture', 'CaptureCollection']) add([n], n, `System.Text.RegularExpressions.${n}`);
 add(['Enumerable'], 'Enumerable', 'System.Linq.Enumerable');
 add(['WebUtility'], 'WebUtility', 'System.Net.WebUtility');
 add(['IPAddress'], 'IPAddress', 'System.Net.IPAddress');
@@ -97,7 +98,6 @@ for (const full of [
   'System.Security.Cryptography.X509Certificates.RSACertificateExtensions', 'System.Security.Cryptography.X509Certificates.X500DistinguishedName',
   'System.Security.Cryptography.X509Certificates.X509ContentType', 'System.Security.Cryptography.X509Certificates.X509NameType',
   'System.IO.StringReader', 'System.IO.StringWriter', 'System.TimeZone', 'System.TimeZoneInfo', 'System.Tuple',
-  'System.Text.RegularExpressions.Capture', 'System.Text.RegularExpressions.CaptureCollection',
   'Newtonsoft.Json.Linq.JRaw', 'Newtonsoft.Json.Linq.JConstructor', 'Newtonsoft.Json.JsonSerializer',
 ]) {
   const n = full.slice(full.lastIndexOf('.') + 1);

@@ -105,6 +105,10 @@ export class XElement {
     for (let p = this.Parent; p; p = p.Parent) if (!n || p.Name.equals(n)) out.push(p);
     return out;
   }
+  AncestorsAndSelf(name?: unknown): XElement[] {
+    const n = name === undefined ? undefined : XName.parse(name);
+    return [...(!n || this.Name.equals(n) ? [this] : []), ...this.Ancestors(name)];
+  }
   Attribute(name: unknown): XAttribute | null {
     const n = XName.parse(name);
     return this.attributes.find((a) => a.Name.equals(n)) ?? null;

@@ -47,6 +47,16 @@ describe('Body.As<XElement>() / XDocument / XElement navigation', () => {
   });
 });
 
+describe('System.Xml.Linq.Extensions over sequences', () => {
+  it('Elements / Attributes / Descendants / AncestorsAndSelf apply to each element of a sequence, in order', () => {
+    const doc = 'XDocument.Parse("<r><a x=\\"1\\"><b>1</b><b>2</b></a><a x=\\"2\\"><b>3</b></a></r>")';
+    expect(run(`string.Join(",", ${doc}.Root.Elements("a").Elements("b").Select(b => b.Value))`)).toBe('1,2,3');
+    expect(run(`string.Join(",", ${doc}.Root.Elements("a").Attributes("x").Select(a => a.Value))`)).toBe('1,2');
+    expect(run(`${doc}.Root.Elements().Descendants("b").Count()`)).toBe(3);
+    expect(run(`${doc}.Descendants("b").First().AncestorsAndSelf().Count()`)).toBe(3);
+  });
+});
+
 describe('AsJwt() / Jwt members', () => {
   const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const token = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ iss: 'iss', aud: 'api', nbf: 1700000000, exp: 1800000000, scp: 'a b' })}.sig`;
@@ -285,6 +295,19 @@ describe('System.Array', () => {
     const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const token = `${b64url({ alg: 'none' })}.${b64url({ permissions: ['read', 'sendEmail'] })}.x`;
     expect(run(`{ var jwt = "${token}".AsJwt(); var permissions = jwt.Claims["permissions"]; return Array.Exists(permissions, element => element == "sendEmail"); }`)).toBe(true);
+  });
+});
+
+describe('System.Text.RegularExpressions: Match, Group, Capture members of the reference', () => {
+  it('Match.Empty, Match.Result, Group.Captures / Capture.Index, Length, Value, GroupCollection', () => {
+    expect(run('Match.Empty.Success')).toBe(false);
+    expect(run('Regex.Match("v=1.2", @"v=(\\d+)\\.(\\d+)").Result("$2.$1 ($0) $$")')).toBe('2.1 (v=1.2) $');
+    expect(run('Regex.Match("id: ab12", @"(?<name>[a-z]+)(?<num>\\d+)").Result("${num}-${name}")')).toBe('12-ab');
+    expect(run('Regex.Match("x=5", @"x=(\\d)").Groups[1].Captures[0].Value')).toBe('5');
+    expect(run('Regex.Match("x=5", @"x=(\\d)").Groups[1].Captures.Count')).toBe(1);
+    expect(run('Regex.Match("x=5", @"y=(\\d)").Groups[1].Captures.Count')).toBe(0);
+    expect(run('{ GroupCollection g = Regex.Match("ab", "(a)(b)").Groups; return g.Count; }')).toBe(3);
+    expect(exception('Regex.Match("x", "y").Result("a")')).toBe('System.NotSupportedException: Result cannot be called on a failed Match.');
   });
 });
 
