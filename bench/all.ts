@@ -19,6 +19,10 @@ const SCENARIOS: Array<[string, string, string[]]> = [
   ['emit-metric', 'overhead.ts', ['--scenario', 'emit-metric', '--targets', 'emulator-noemit,emulator-metrics', '--connections', '16,50', '--latency-seconds', '0', ...(quick ? ['--duration', '1', '--reps', '1'] : [])]],
   ['policy-steps', 'overhead.ts', ['--scenario', 'policy-steps', '--targets', 'emulator-steps-1,emulator-steps-10,emulator-steps-50', '--connections', '16', '--latency-seconds', '0', ...(quick ? ['--duration', '1', '--reps', '1'] : [])]],
   ['limit-accuracy', 'limit-accuracy.ts', quick ? ['--tpm', '1000', '--connections', '1,16', '--max-seconds', '2'] : []],
+  // TPM 100k needs a low scale (the offered load must exceed the limit): fewer scenarios, longer runs.
+  ['limit-accuracy-100k', 'limit-accuracy.ts', ['--name', 'limit-accuracy-100k', '--tpm', '100000', '--connections', '16,128', '--estimate', 'on', '--stream', 'off', '--assumed-rps', '250', '--windows', '2', ...(quick ? ['--max-seconds', '2'] : ['--max-seconds', '40'])]],
+  // Retry-After is whole wall seconds: a scale of 10 (a window is 6 s) keeps its rounding small against the wait.
+  ['limit-retry-after', 'limit-accuracy.ts', ['--name', 'limit-retry-after', '--tpm', '1000', '--connections', '1,16', '--estimate', 'on', '--stream', 'off', '--scale', '10', '--probe', 'on', ...(quick ? ['--max-seconds', '3'] : ['--max-seconds', '24'])]],
   ['kql-cost', 'kql-cost.ts', quick ? ['--sizes', '10000', '--reps', '1'] : []],
   ['footprint', 'footprint.ts', quick ? ['--runs', '1', '--minutes', '0.25'] : []],
 ];

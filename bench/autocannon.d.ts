@@ -29,7 +29,7 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     setupClient?: (client: unknown) => void;
-    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string; onResponse?: (status: number, body: string) => void }>;
+    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string; onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void }>;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;
