@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, extname, join, relative, resolve } from 'node:path';
 import { diagnosticToJson, hasErrors, PolicyLoadError, SourceText, type Diagnostic, type DiagnosticJson } from '../../policy-engine/diagnostics.js';
 import { compilePolicyDocument } from '../../policy-engine/pipeline/compile.js';
+import { readPolicyXml } from '../../policy-engine/xml/index.js';
 import { DEFAULT_ENGINE_OPTIONS, type ScopeKind } from '../../policy-engine/pipeline/types.js';
 
 /** What a lab's Bicep would have defined before its policies are deployed. */
@@ -85,6 +86,22 @@ export function lintPolicyText(text: string, name: string, context: LintContext)
 }
 
 export function lintFiles(files: readonly string[], context: LintContext, cwd = process.cwd()): LintReport {
+  // Files whose root is <fragment> are policy fragments: named after the file (stamp.xml → 'stamp') unless the
+  // context names that id already, so include-fragment in the other files resolves; their policies are checked
+  // where a file includes them (a fragment's section is the including one).
+  const fragmentFiles = new Map<string, string>();
+  for (const absolute of files) {
+    let head = '';
+    try {
+      head = readFileSync(absolute, 'utf8');
+    } catch {
+      continue; // reported below
+    }
+    if (!/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<fragment[\s>/]/.test(head)) continue;
+    const id = basename(absolute, extname(absolute));
+    fragmentFiles.set(absolute, id);
+    context = { ...context, fragments: { [id]: head, ...context.fragments } };
+  }
   const linted = files.map((absolute): LintedFile => {
     const rel = relative(cwd, absolute);
     const file = rel !== '' && !rel.startsWith('..') ? rel : absolute;
@@ -93,6 +110,11 @@ export function lintFiles(files: readonly string[], context: LintContext, cwd = 
       text = readFileSync(absolute, 'utf8');
     } catch (error) {
       throw new LintInputError(`${file}: cannot read: ${(error as Error).message}`);
+    }
+    if (fragmentFiles.has(absolute)) {
+      const doc = readPolicyXml(text, { name: file, namedValues: context.namedValues, placeholders: context.placeholders });
+      const problems = doc.diagnostics.map((d) => (!context.strict && d.code === 'XML1003' ? { ...d, severity: 'warning' as const } : d));
+      return { file, status: hasErrors(problems) ? 'refused' : 'loaded', diagnostics: problems.map((d) => ({ ...diagnosticToJson(d, doc.source), source: file })) };
     }
     const result = lintPolicyText(text, file, context);
     const diagnostics = [...result.diagnostics]
