@@ -57,7 +57,6 @@ export const POLICY_REFERENCE: Readonly<Record<string, readonly string[]>> = {
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
   'validate-graphql-request': 'GraphQL APIs are not emulated',
   'validate-odata-request': 'OData APIs are not emulated',
-  'xsl-transform': 'not implemented yet (needs an XSLT processor)',
   'cosmosdb-data-source': 'a GraphQL resolver policy (resolvers run against an Azure Cosmos DB container, and GraphQL APIs are not emulated)',
   'http-data-source': 'a GraphQL resolver policy (it belongs to a resolver of a GraphQL API schema, and GraphQL APIs are not emulated)',
   'publish-event': 'it publishes to GraphQL subscriptions from inside an http-data-source resolver, and GraphQL APIs are not emulated',

@@ -62,6 +62,7 @@ import { validateHeaders } from './validate-headers.js';
 import { validateParameters } from './validate-parameters.js';
 import { validateStatusCode } from './validate-status-code.js';
 import { xmlToJson } from './xml-to-json.js';
+import { xslTransform } from './xsl-transform.js';
 
 /** Every emulated policy, by XML element name. The support matrix in the README is generated from this table. */
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
@@ -128,6 +129,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   validateParameters,
   validateStatusCode,
   xmlToJson,
+  xslTransform,
 ];
 
 const BY_NAME = new Map(POLICY_DEFINITIONS.map((d) => [d.name, d]));
