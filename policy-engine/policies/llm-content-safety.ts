@@ -292,6 +292,7 @@ async function checkResponse(ctx: RequestContext, s: Settings, size: number | un
 export const llmContentSafety = definePolicy({
   name: 'llm-content-safety',
   sections: ['inbound', 'outbound'],
+  partial: "severities come from configured terms (a backend of type content-safety), not a model; a request is judged whole (window-size applies to responses)",
   children: ['categories', 'blocklists'],
   attributes: {
     'backend-id': { kind: 'string', required: true },

@@ -18,8 +18,9 @@ import { toGatewayResponse, type CachedResponse } from './response-cache.js';
  * cached response is returned with no backend call and no outbound section. Otherwise the vector waits on the
  * request for the store.
  *
- * Store (outbound): after a miss, a 200 response with a buffered body is kept for `duration` seconds on the
- * emulator clock. Nothing is stored after a hit, for a request the lookup skipped, or for a streamed response.
+ * Store (outbound): after a miss, a 200 response (any response when `cache-response` is true, none when it is
+ * false) with a buffered body is kept for `duration` seconds on the emulator clock. Nothing is stored after a
+ * hit, for a request the lookup skipped, or for a streamed response.
  *
  * Skipped (no lookup, no store, no error), as "if the cache lookup fails, the API call … doesn't raise an
  * error": requests without prompt text, embeddings calls, streamed requests (`"stream": true`) [INF: the reference does not
@@ -140,7 +141,7 @@ export function isEmbeddingsCall(ctx: RequestContext): boolean {
   return /\/embeddings\/?$/i.test(ctx.request.operationPath || ctx.request.url.pathname);
 }
 
-/** The prompt's messages: chat `messages`, Responses `input`, legacy completions `prompt`; undefined when none. */
+/** The prompt's messages: chat (or Anthropic) `messages`, Responses `input`, legacy `prompt`; undefined when none. */
 export function promptMessages(body: unknown): PromptMessage[] | undefined {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const b = body as Record<string, unknown>;
@@ -150,7 +151,9 @@ export function promptMessages(body: unknown): PromptMessage[] | undefined {
       const message = m as { role?: unknown; content?: unknown } | null;
       return { role: typeof message?.role === 'string' ? message.role : 'user', text: textOf(message?.content) };
     });
-  if (Array.isArray(b.messages)) return fromList(b.messages);
+  // Anthropic Messages: the system prompt is a top-level `system` (a string or text blocks).
+  const system = b.system === undefined ? [] : [{ role: 'system', text: textOf(b.system) }].filter((m) => m.text);
+  if (Array.isArray(b.messages)) return [...system, ...fromList(b.messages)];
   if (typeof b.input === 'string') return [{ role: 'user', text: b.input }];
   if (Array.isArray(b.input)) return fromList(b.input);
   if (typeof b.prompt === 'string') return [{ role: 'user', text: b.prompt }];
@@ -194,6 +197,7 @@ export function semanticCacheLookup(name: string): PolicyDefinition {
     name,
     sections: ['inbound'],
     children: ['vary-by'],
+    partial: 'the cache is in memory (no Redis); streamed requests bypass it; vectors come from the mock embeddings (shared words, not synonyms) or a real embeddings backend',
     attributes: {
       'score-threshold': { kind: 'number', required: true, min: 0, max: 1, expressions: false },
       'embeddings-backend-id': { kind: 'string', required: true, expressions: false },
@@ -258,17 +262,23 @@ export function semanticCacheStore(name: string): PolicyDefinition {
   return definePolicy({
     name,
     sections: ['outbound'],
+    partial: 'streamed responses are not stored',
     attributes: {
       duration: { kind: 'int', required: true, min: 1 },
+      'cache-response': { kind: 'bool' },
     },
     compile(node, env) {
       const duration = env.attr(node, 'duration', { kind: 'int', required: true, min: 1 });
+      const cacheResponse = env.attr(node, 'cache-response', { kind: 'bool' });
       if (!checkOncePerDefinition(node, env) || !duration) return undefined;
+      // "If this attribute is omitted, only HTTP responses with the status code 200 OK are cached."
+      const explicit = node.attributes.some((a) => a.name === 'cache-response');
       return {
         run(ctx) {
           const waiting = pending.get(ctx);
           const response = ctx.response;
-          if (!waiting || !response || response.statusCode !== 200 || response.body.kind !== 'bytes') return;
+          if (!waiting || !response || response.body.kind !== 'bytes') return;
+          if (explicit ? !cacheResponse!.get(ctx) : response.statusCode !== 200) return;
           pending.delete(ctx);
           const now = ctx.services.clock.now();
           const headers = [...response.headers.entries()].map(([h, values]) => [h, [...values]] as [string, string[]]);

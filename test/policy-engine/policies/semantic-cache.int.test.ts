@@ -202,6 +202,33 @@ describe('semantic cache', () => {
     expect(g.models.calls().length - before).toBe(2); // both reached foundry1 (no lookup embedded them either)
   });
 
+  it('cache-response="true" stores whatever response came back; "false" stores nothing', async () => {
+    const g = await start(policy(LAB_LOOKUP, '<azure-openai-semantic-cache-store duration="60" cache-response="true" />'));
+    g.models.script(CHAT, [{ status: 500, body: { error: { code: 'InternalServerError', message: 'boom' } } }]);
+    await expect(ask(g, 'Why is the sky blue?')).rejects.toMatchObject({ status: 500 });
+    await expect(ask(g, 'Why is the sky blue?')).rejects.toMatchObject({ status: 500 }); // served from the cache
+    expect(chatCalls(g)).toBe(1);
+
+    const none = await start(policy(LAB_LOOKUP, '<azure-openai-semantic-cache-store duration="60" cache-response="@(false)" />'));
+    await ask(none, 'Why is the sky blue?');
+    await ask(none, 'Why is the sky blue?');
+    expect(chatCalls(none)).toBe(2);
+  });
+
+  it('an Anthropic Messages body: the top-level system prompt is a system message (dropped by ignore-system-messages)', async () => {
+    const g = await start(policy(LAB_LOOKUP.replace('0.3', '0.05').replace(' />', ' ignore-system-messages="true" />')));
+    const send = (system: string) =>
+      fetch(`${g.url}/inference/openai/deployments/${CHAT}/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        headers: { 'api-key': g.keyFor('subscription1'), 'content-type': 'application/json' },
+        body: JSON.stringify({ system, messages: [{ role: 'user', content: [{ type: 'text', text: 'List three primary colours.' }] }] }),
+      });
+    const a = (await (await send('Answer in French.')).json()) as { id: string };
+    const b = (await (await send('Answer like a pirate.')).json()) as { id: string };
+    expect(b.id).toBe(a.id);
+    expect(chatCalls(g)).toBe(1);
+  });
+
   it('an embeddings failure skips the cache without failing the request', async () => {
     const g = await start(policy(LAB_LOOKUP));
     g.models.faults({ kind: 'status', status: 503, deployment: EMBEDDINGS }, 'embeddings-backend');
