@@ -13,7 +13,8 @@ const CHILDREN = ['set-url', 'set-method', 'set-header', 'set-body', 'authentica
  * `context.Variables[response-variable-name]` (StatusCode, StatusReason, Headers, Body.As<T>()). A 4xx/5xx answer is
  * a response, not an error. A failure (timeout, connection, a host the emulator may not contact) enters on-error
  * with Source `send-request` and Reason `Timeout` / `BackendConnectionFailure`; with `ignore-error="true"` the
- * variable holds null instead and the pipeline goes on.
+ * variable holds null instead and the pipeline goes on (an expression that fails while the request is built is an
+ * error either way).
  *
  * The emulator sends only to configured backends (mock backends in-process) and loopback addresses; any other host
  * is refused without a connection (see the README, "send-request").
@@ -45,16 +46,18 @@ export const sendRequest = definePolicy({
     return {
       async run(ctx) {
         const name = variable.get(ctx);
+        // Building the request (expressions) fails as any policy does; ignore-error is about the call itself [INF].
+        const built = request.build(ctx);
+        const seconds = timeout.get(ctx);
+        if (!(seconds >= 0)) {
+          throw new PolicyError({
+            source: 'send-request',
+            reason: 'ExpressionValueEvaluationFailure',
+            message: `Expression evaluation failed. Value '${seconds}' is not valid for attribute 'timeout' of policy 'send-request'.`,
+          });
+        }
         try {
-          const seconds = timeout.get(ctx);
-          if (!(seconds >= 0)) {
-            throw new PolicyError({
-              source: 'send-request',
-              reason: 'ExpressionValueEvaluationFailure',
-              message: `Expression evaluation failed. Value '${seconds}' is not valid for attribute 'timeout' of policy 'send-request'.`,
-            });
-          }
-          const response = await sendOutbound(ctx, 'send-request', request.build(ctx), Math.round(seconds * 1000));
+          const response = await sendOutbound(ctx, 'send-request', built, Math.round(seconds * 1000));
           ctx.variables.set(name, new SentResponse(response));
         } catch (error) {
           if (!ignore || !(error instanceof PolicyError)) throw error;

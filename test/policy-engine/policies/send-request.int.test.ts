@@ -174,6 +174,17 @@ describe('send-request and send-one-way-request', () => {
     expect(backend.received[0]!.headers['x-null']).toBe('True');
   });
 
+  it('ignore-error covers the call, not the expressions that build it: a failing set-url expression is an error', async () => {
+    setApi(
+      apiPolicy(`<send-request response-variable-name="r" ignore-error="true"><set-url>@(((string)null).Trim())</set-url><set-method>GET</set-method></send-request>`, {
+        onError: lastError,
+      }),
+    );
+    const res = await call();
+    expect(res.status).toBe(500);
+    expect(res.headers.get('x-err')).toMatch(/^send-request\|ExpressionValueEvaluationFailure\|/);
+  });
+
   it('timeout runs on the virtual clock: no answer within timeout seconds → Timeout (on-error); nothing fires before', async () => {
     let release!: () => void;
     side.answer = () => ({ hold: new Promise<void>((r) => (release = r)) });
