@@ -386,72 +386,74 @@ function thenBy(self: unknown, f: unknown, desc: boolean): CsOrdered {
 /** `Queue<T>`: FIFO; `Dequeue`/`Peek` on an empty queue throw InvalidOperationException "Queue empty." as .NET. */
 export class CsQueue {
   readonly [TYPE_NAME] = 'System.Collections.Generic.Queue`1';
-  private items: unknown[];
+  /** JS-private: expressions see only the C# members. */
+  #items: unknown[];
   constructor(init?: Iterable<unknown>) {
-    this.items = init ? [...init] : [];
+    this.#items = init ? [...init] : [];
   }
-  get Count(): number { return this.items.length; }
+  get Count(): number { return this.#items.length; }
   Enqueue(x: unknown): void {
-    if ((this.items.length & 1023) === 1023) checkCollectionSize(this.items.length + 1);
-    this.items.push(x);
+    if ((this.#items.length & 1023) === 1023) checkCollectionSize(this.#items.length + 1);
+    this.#items.push(x);
   }
   Dequeue(): unknown {
-    if (this.items.length === 0) throw clrErrors.invalidOperation('Queue empty.');
-    return this.items.shift();
+    if (this.#items.length === 0) throw clrErrors.invalidOperation('Queue empty.');
+    return this.#items.shift();
   }
   Peek(): unknown {
-    if (this.items.length === 0) throw clrErrors.invalidOperation('Queue empty.');
-    return this.items[0];
+    if (this.#items.length === 0) throw clrErrors.invalidOperation('Queue empty.');
+    return this.#items[0];
   }
   TryDequeue(out: OutRef): boolean {
-    const ok = this.items.length > 0;
-    out.value = ok ? this.items.shift() : null;
+    const ok = this.#items.length > 0;
+    out.value = ok ? this.#items.shift() : null;
     return ok;
   }
   TryPeek(out: OutRef): boolean {
-    out.value = this.items.length ? this.items[0] : null;
-    return this.items.length > 0;
+    out.value = this.#items.length ? this.#items[0] : null;
+    return this.#items.length > 0;
   }
-  Contains(x: unknown): boolean { return this.items.some((y) => csObjectEquals(x, y)); }
-  Clear(): void { this.items = []; }
-  ToArray(): unknown[] { return this.items.slice(); }
-  [ENUMERATE](): Iterable<unknown> { return this.items.slice(); }
+  Contains(x: unknown): boolean { return this.#items.some((y) => csObjectEquals(x, y)); }
+  Clear(): void { this.#items = []; }
+  ToArray(): unknown[] { return this.#items.slice(); }
+  [ENUMERATE](): Iterable<unknown> { return this.#items.slice(); }
 }
 declareMethods(CsQueue.prototype, { TryDequeue: { out: [0], parameters: ['result'] }, TryPeek: { out: [0], parameters: ['result'] } });
 
 /** `Stack<T>`: LIFO; enumerates from the top as .NET. */
 export class CsStack {
   readonly [TYPE_NAME] = 'System.Collections.Generic.Stack`1';
-  private items: unknown[];
+  /** JS-private: expressions see only the C# members. */
+  #items: unknown[];
   constructor(init?: Iterable<unknown>) {
-    this.items = init ? [...init] : [];
+    this.#items = init ? [...init] : [];
   }
-  get Count(): number { return this.items.length; }
+  get Count(): number { return this.#items.length; }
   Push(x: unknown): void {
-    if ((this.items.length & 1023) === 1023) checkCollectionSize(this.items.length + 1);
-    this.items.push(x);
+    if ((this.#items.length & 1023) === 1023) checkCollectionSize(this.#items.length + 1);
+    this.#items.push(x);
   }
   Pop(): unknown {
-    if (this.items.length === 0) throw clrErrors.invalidOperation('Stack empty.');
-    return this.items.pop();
+    if (this.#items.length === 0) throw clrErrors.invalidOperation('Stack empty.');
+    return this.#items.pop();
   }
   Peek(): unknown {
-    if (this.items.length === 0) throw clrErrors.invalidOperation('Stack empty.');
-    return this.items[this.items.length - 1];
+    if (this.#items.length === 0) throw clrErrors.invalidOperation('Stack empty.');
+    return this.#items[this.#items.length - 1];
   }
   TryPop(out: OutRef): boolean {
-    const ok = this.items.length > 0;
-    out.value = ok ? this.items.pop() : null;
+    const ok = this.#items.length > 0;
+    out.value = ok ? this.#items.pop() : null;
     return ok;
   }
   TryPeek(out: OutRef): boolean {
-    const ok = this.items.length > 0;
-    out.value = ok ? this.items[this.items.length - 1] : null;
+    const ok = this.#items.length > 0;
+    out.value = ok ? this.#items[this.#items.length - 1] : null;
     return ok;
   }
-  Contains(x: unknown): boolean { return this.items.some((y) => csObjectEquals(x, y)); }
-  Clear(): void { this.items = []; }
-  ToArray(): unknown[] { return this.items.slice().reverse(); }
-  [ENUMERATE](): Iterable<unknown> { return this.items.slice().reverse(); }
+  Contains(x: unknown): boolean { return this.#items.some((y) => csObjectEquals(x, y)); }
+  Clear(): void { this.#items = []; }
+  ToArray(): unknown[] { return this.#items.slice().reverse(); }
+  [ENUMERATE](): Iterable<unknown> { return this.#items.slice().reverse(); }
 }
 declareMethods(CsStack.prototype, { TryPop: { out: [0], parameters: ['result'] }, TryPeek: { out: [0], parameters: ['result'] } });

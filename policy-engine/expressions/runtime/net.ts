@@ -11,38 +11,42 @@ export const AddressFamily = CsEnum.define('AddressFamily', { Unknown: -1, Unspe
 
 export class CsIPAddress {
   readonly [TYPE_NAME] = 'System.Net.IPAddress';
-  constructor(private readonly bytes: Uint8Array) {}
+  /** JS-private: expressions see only the C# members. */
+  readonly #bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
 
   get AddressFamily(): CsEnum {
-    return this.bytes.length === 4 ? AddressFamily.InterNetwork! : AddressFamily.InterNetworkV6!;
+    return this.#bytes.length === 4 ? AddressFamily.InterNetwork! : AddressFamily.InterNetworkV6!;
   }
   get IsIPv4MappedToIPv6(): boolean {
-    return this.bytes.length === 16 && this.bytes.slice(0, 10).every((b) => b === 0) && this.bytes[10] === 0xff && this.bytes[11] === 0xff;
+    return this.#bytes.length === 16 && this.#bytes.slice(0, 10).every((b) => b === 0) && this.#bytes[10] === 0xff && this.#bytes[11] === 0xff;
   }
   GetAddressBytes(): Uint8Array {
-    return this.bytes.slice();
+    return this.#bytes.slice();
   }
   get IsLoopbackAddress(): boolean {
-    return this.bytes.length === 4 ? this.bytes[0] === 127 : this.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
+    return this.#bytes.length === 4 ? this.#bytes[0] === 127 : this.#bytes.every((b, i) => b === (i === 15 ? 1 : 0));
   }
   Equals(other: unknown): boolean {
-    return other instanceof CsIPAddress && other.bytes.length === this.bytes.length && other.bytes.every((b, i) => b === this.bytes[i]);
+    return other instanceof CsIPAddress && other.#bytes.length === this.#bytes.length && other.#bytes.every((b, i) => b === this.#bytes[i]);
   }
   MapToIPv4(): CsIPAddress {
-    return this.bytes.length === 4 ? this : new CsIPAddress(this.bytes.slice(12));
+    return this.#bytes.length === 4 ? this : new CsIPAddress(this.#bytes.slice(12));
   }
   MapToIPv6(): CsIPAddress {
-    if (this.bytes.length === 16) return this;
+    if (this.#bytes.length === 16) return this;
     const b = new Uint8Array(16);
     b[10] = 0xff;
     b[11] = 0xff;
-    b.set(this.bytes, 12);
+    b.set(this.#bytes, 12);
     return new CsIPAddress(b);
   }
   ToString(): string {
-    if (this.bytes.length === 4) return Array.from(this.bytes).join('.');
+    if (this.#bytes.length === 4) return Array.from(this.#bytes).join('.');
     const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(((this.bytes[i]! << 8) | this.bytes[i + 1]!).toString(16));
+    for (let i = 0; i < 16; i += 2) groups.push(((this.#bytes[i]! << 8) | this.#bytes[i + 1]!).toString(16));
     // The longest run (≥ 2) of zero groups becomes '::', as .NET and RFC 5952 print it.
     let best = -1;
     let bestLen = 1;

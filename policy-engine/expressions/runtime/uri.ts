@@ -24,43 +24,43 @@ function safeDecode(s: string): string {
 
 export class CsUri {
   readonly [TYPE_NAME] = 'System.Uri';
-  constructor(
-    /** Undefined for a relative URI. */
-    private readonly url: URL | undefined,
-    readonly OriginalString: string,
-  ) {}
-
-  private abs(): URL {
-    if (!this.url) throw clrErrors.invalidOperation(RELATIVE_ONLY);
-    return this.url;
+  /** Undefined for a relative URI. JS-private: expressions see only the C# members. */
+  readonly #url: URL | undefined;
+  constructor(url: URL | undefined, readonly OriginalString: string) {
+    this.#url = url;
   }
-  get IsAbsoluteUri(): boolean { return this.url !== undefined; }
-  get Scheme(): string { return this.abs().protocol.replace(/:$/, ''); }
-  get Host(): string { return this.abs().hostname; }
-  get DnsSafeHost(): string { return this.abs().hostname.replace(/^\[|\]$/g, ''); }
+
+  #abs(): URL {
+    if (!this.#url) throw clrErrors.invalidOperation(RELATIVE_ONLY);
+    return this.#url;
+  }
+  get IsAbsoluteUri(): boolean { return this.#url !== undefined; }
+  get Scheme(): string { return this.#abs().protocol.replace(/:$/, ''); }
+  get Host(): string { return this.#abs().hostname; }
+  get DnsSafeHost(): string { return this.#abs().hostname.replace(/^\[|\]$/g, ''); }
   get IdnHost(): string { return this.DnsSafeHost; }
   get Port(): number {
-    const u = this.abs();
+    const u = this.#abs();
     return u.port ? Number(u.port) : (DEFAULT_PORTS[this.Scheme] ?? -1);
   }
-  get IsDefaultPort(): boolean { return this.abs().port === ''; }
-  get Authority(): string { return this.abs().host; }
+  get IsDefaultPort(): boolean { return this.#abs().port === ''; }
+  get Authority(): string { return this.#abs().host; }
   get UserInfo(): string {
-    const u = this.abs();
+    const u = this.#abs();
     return u.username ? (u.password ? `${u.username}:${u.password}` : u.username) : '';
   }
-  get AbsolutePath(): string { return this.abs().pathname; }
-  get LocalPath(): string { return safeDecode(this.abs().pathname); }
-  get Query(): string { return this.abs().search; }
-  get Fragment(): string { return this.abs().hash; }
-  get PathAndQuery(): string { return this.abs().pathname + this.abs().search; }
-  get AbsoluteUri(): string { return this.abs().href; }
-  get IsLoopback(): boolean { return ['localhost', '127.0.0.1', '[::1]'].includes(this.abs().hostname); }
-  get IsFile(): boolean { return this.abs().protocol === 'file:'; }
-  get Segments(): string[] { return this.abs().pathname.split(/(?<=\/)/); }
+  get AbsolutePath(): string { return this.#abs().pathname; }
+  get LocalPath(): string { return safeDecode(this.#abs().pathname); }
+  get Query(): string { return this.#abs().search; }
+  get Fragment(): string { return this.#abs().hash; }
+  get PathAndQuery(): string { return this.#abs().pathname + this.#abs().search; }
+  get AbsoluteUri(): string { return this.#abs().href; }
+  get IsLoopback(): boolean { return ['localhost', '127.0.0.1', '[::1]'].includes(this.#abs().hostname); }
+  get IsFile(): boolean { return this.#abs().protocol === 'file:'; }
+  get Segments(): string[] { return this.#abs().pathname.split(/(?<=\/)/); }
 
   GetLeftPart(part: unknown): string {
-    const u = this.abs();
+    const u = this.#abs();
     const p = part instanceof CsEnum ? part.value : Number(part);
     const authority = `${u.protocol}//${u.username ? `${this.UserInfo}@` : ''}${u.host}`;
     switch (p) {
@@ -73,18 +73,18 @@ export class CsUri {
   }
   IsBaseOf(other: unknown): boolean {
     const o = toUri(other, 'uri');
-    if (!this.url || !o.url) return false;
-    const base = this.url.href.replace(/[^/]*([?#].*)?$/, '');
-    return o.url.href.startsWith(base);
+    if (!this.#url || !o.#url) return false;
+    const base = this.#url.href.replace(/[^/]*([?#].*)?$/, '');
+    return o.#url.href.startsWith(base);
   }
   Equals(other: unknown): boolean {
-    if (other instanceof CsUri) return this.url && other.url ? this.url.href.replace(/#.*$/, '') === other.url.href.replace(/#.*$/, '') : this.OriginalString === other.OriginalString;
+    if (other instanceof CsUri) return this.#url && other.#url ? this.#url.href.replace(/#.*$/, '') === other.#url.href.replace(/#.*$/, '') : this.OriginalString === other.OriginalString;
     if (typeof other === 'string') return this.Equals(createUri(other, 0));
     return false;
   }
   /** .NET prints the unescaped canonical form. */
   ToString(): string {
-    return this.url ? safeDecode(this.url.href) : this.OriginalString;
+    return this.#url ? safeDecode(this.#url.href) : this.OriginalString;
   }
 }
 

@@ -350,4 +350,10 @@ describe('Other allowed types: Queue, Stack, IPAddress, Enum.TryParse, RNGCrypto
     expect(run('{ DayOfWeek d; return Enum.TryParse<DayOfWeek>("friday", out d); }')).toBe(false);
     expect(run('{ var b = new byte[4]; new RNGCryptoServiceProvider().GetBytes(b); return b.Length; }')).toBe(4);
   });
+  it('keep their JavaScript state private: only the C# members are visible', () => {
+    expect(exception('new Uri("https://h/").url')).toBe("System.MissingMemberException: 'System.Uri' does not contain a definition for 'url'.");
+    expect(exception('IPAddress.Parse("10.0.0.1").bytes')).toMatch(/^System.MissingMemberException/);
+    expect(exception('new Queue<int>().items')).toMatch(/^System.MissingMemberException/);
+    expect(exception('new Stack<int>().items')).toMatch(/^System.MissingMemberException/);
+  });
 });
