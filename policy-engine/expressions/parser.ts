@@ -69,8 +69,16 @@ const STATEMENT_KEYWORDS_UNSUPPORTED: Record<string, string> = {
   delegate: 'Anonymous methods',
 };
 
+/** Deepest nesting of sub-expressions and statements, and most binary operators in one expression. */
+export const MAX_EXPRESSION_NESTING = 100;
+export const MAX_BINARY_CHAIN = 1000;
+
+/** Ends the parse when an expression nests too deep (the parser, compiler and evaluator recurse). */
+class NestingLimitReached extends Error {}
+
 class Parser {
   private readonly s: Scanner;
+  private depth = 0;
   private readonly diagnostics: RawDiagnostic[];
   private lastErrorStart = -1;
   /** End of the previous token (for zero-width "expected" errors after it). */
@@ -274,10 +282,24 @@ class Parser {
     return BINARY_PRECEDENCE[t] !== undefined ? t : undefined;
   }
 
+  /** A parser for an interpolation hole, at this parser's nesting depth. */
+  private child(text: string, start: number, end: number): Parser {
+    const parser = new Parser(text, this.diagnostics, start, end);
+    parser.depth = this.depth;
+    return parser;
+  }
+
+  /** Reports the limit at the current token and ends the parse (a RangeError, or seconds of work, otherwise). */
+  private tooDeep(what: string): never {
+    this.error('ExprUnsupported', this.start(), this.s.tokenEnd(), [what]);
+    throw new NestingLimitReached();
+  }
+
   private parseBinary(minPrec: number): Expression {
     const pos = this.start();
     let left = this.parseUnary();
-    for (;;) {
+    for (let chain = 0; ; chain++) {
+      if (chain > MAX_BINARY_CHAIN) this.tooDeep(`An expression of more than ${MAX_BINARY_CHAIN} operators`);
       const op = this.peekBinaryOp();
       if (op === undefined) break;
       const prec = BINARY_PRECEDENCE[op]!;
@@ -321,6 +343,16 @@ class Parser {
   }
 
   private parseUnary(): Expression {
+    if (this.depth >= MAX_EXPRESSION_NESTING) this.tooDeep(`Nesting deeper than ${MAX_EXPRESSION_NESTING} levels`);
+    this.depth++;
+    try {
+      return this.parseUnaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseUnaryInner(): Expression {
     const pos = this.start();
     const t = this.tok();
     if (t === '!' || t === '-' || t === '+' || t === '~' || t === '++' || t === '--') {
@@ -620,9 +652,9 @@ class Parser {
     for (const p of parts) {
       if (p.kind === 'text') out.push(p.value);
       else {
-        const expr = new Parser(text, this.diagnostics, p.start, p.end).parseSlice();
+        const expr = this.child(text, p.start, p.end).parseSlice();
         const hole: { expr: Expression; alignment?: Expression; format?: string } = { expr };
-        if (p.alignment) hole.alignment = new Parser(text, this.diagnostics, p.alignment.start, p.alignment.end).parseSlice();
+        if (p.alignment) hole.alignment = this.child(text, p.alignment.start, p.alignment.end).parseSlice();
         if (p.format !== undefined) hole.format = p.format;
         out.push(hole);
       }
@@ -1013,6 +1045,16 @@ class Parser {
   }
 
   parseStatement(): Statement {
+    if (this.depth >= MAX_EXPRESSION_NESTING) this.tooDeep(`Nesting deeper than ${MAX_EXPRESSION_NESTING} levels`);
+    this.depth++;
+    try {
+      return this.parseStatementInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseStatementInner(): Statement {
     const pos = this.start();
     const t = this.tok();
     if (t === '{') return this.parseBlock();
@@ -1292,7 +1334,13 @@ class Parser {
 export function parse(code: string, kind: 'expression' | 'block'): ParseResult {
   const diagnostics: RawDiagnostic[] = [];
   const parser = new Parser(code, diagnostics);
-  const root = kind === 'expression' ? parser.parseExpressionRoot() : parser.parseBlockRoot();
+  let root: Expression | Block;
+  try {
+    root = kind === 'expression' ? parser.parseExpressionRoot() : parser.parseBlockRoot();
+  } catch (error) {
+    if (!(error instanceof NestingLimitReached)) throw error;
+    root = kind === 'expression' ? { kind: 'Missing', pos: 0, end: 0 } : { kind: 'Block', statements: [], pos: 0, end: code.length };
+  }
   diagnostics.sort((a, b) => a.start - b.start);
   return { root, diagnostics };
 }

@@ -52,6 +52,11 @@ export interface ParseResult {
   query: QueryNode;
 }
 
+/** Deepest nesting of expressions, sub-pipelines and dynamic literals a query may have. */
+export const MAX_NESTING_DEPTH = 256;
+/** Most binary operators in one expression (each adds a level to the tree that translation recurses over). */
+export const MAX_BINARY_CHAIN = 1000;
+
 export function parseKql(text: string): QueryNode {
   const parser = createParser(text);
   return parser.parseQuery();
@@ -91,6 +96,21 @@ function createParser(text: string) {
     next();
     return s;
   }
+  // Nesting (parentheses, unary operators, sub-pipelines, dynamic literals) is bounded: the parser recurses, and a
+  // query of 10,000 '(' would otherwise end in a RangeError instead of a KQL error with a position.
+  let depth = 0;
+  function nested<T>(parse: () => T): T {
+    if (++depth > MAX_NESTING_DEPTH) {
+      depth = 0;
+      throw semanticUnsupported(`Nesting deeper than ${MAX_NESTING_DEPTH} levels`, start(), 'feature');
+    }
+    try {
+      return parse();
+    } finally {
+      if (depth > 0) depth--;
+    }
+  }
+
   function expectWord(w: string): void {
     if (!isWord(w)) throw error();
     next();
@@ -201,6 +221,9 @@ function createParser(text: string) {
   // ----- pipelines -----
 
   function parsePipeline(): Pipeline {
+    return nested(parsePipelineInner);
+  }
+  function parsePipelineInner(): Pipeline {
     const s = start();
     const source = parseSource();
     const operators: Operator[] = [];
@@ -818,7 +841,8 @@ function createParser(text: string) {
 
   function parseExpression(minPrecedence = 1): Expr {
     let left = parseUnary();
-    for (;;) {
+    for (let chain = 0; ; chain++) {
+      if (chain > MAX_BINARY_CHAIN) throw semanticUnsupported(`An expression of more than ${MAX_BINARY_CHAIN} operators`, start(), 'feature');
       const opStart = start();
       let op: string | undefined;
       let precedence = 0;
@@ -888,6 +912,9 @@ function createParser(text: string) {
   }
 
   function parseUnary(): Expr {
+    return nested(parseUnaryInner);
+  }
+  function parseUnaryInner(): Expr {
     const s = start();
     if (isPunct('-') || isPunct('+')) {
       const op = tokText() as '-' | '+';
@@ -1065,6 +1092,9 @@ function createParser(text: string) {
 
   /** Parses the inside of `dynamic(…)` into canonical JSON text. */
   function parseDynamicValue(): string {
+    return nested(parseDynamicValueInner);
+  }
+  function parseDynamicValueInner(): string {
     if (isPunct('[')) {
       next();
       const parts: string[] = [];
