@@ -260,7 +260,7 @@ export const EXPRESSION_TYPE_SUPPORT: Readonly<Record<string, TypeSupport>> = {
   'System.Text.Encoding': S('UTF8, ASCII, Unicode, Default, GetEncoding(name): GetBytes, GetString, GetByteCount'),
   'System.Text.RegularExpressions.Capture': S(),
   'System.Text.RegularExpressions.CaptureCollection': P('Count, indexer; a repeated group has its last capture only (JavaScript RegExp keeps one)'),
-  'System.Text.RegularExpressions.Group': P('Success, Value, Index, Length, Name, Captures (the last capture only); Index is the match\'s'),
+  'System.Text.RegularExpressions.Group': P('Success, Value, Index, Length, Name, Captures (the last capture only); numbered as .NET (unnamed groups first)'),
   'System.Text.RegularExpressions.GroupCollection': S('Count, indexer by number or name, foreach'),
   'System.Text.RegularExpressions.Match': S('Empty, Groups, Result (.NET replacement tokens), Success, Value, Index, Length, NextMatch'),
   'System.Text.RegularExpressions.Regex': S('.NET pattern and replacement syntax over JS RegExp; a catastrophic pattern is not interrupted'),

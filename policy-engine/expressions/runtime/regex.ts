@@ -34,9 +34,29 @@ export function toJsRegExp(pattern: string, options: unknown, global = true): Re
   }
 }
 
-/** .NET replacement syntax → JavaScript: `${name}` → `$<name>`, `$0` → `$&`. */
-function toJsReplacement(r: string): string {
-  return r.replace(/\$\{([A-Za-z_]\w*)\}/g, '$$<$1>').replace(/\$0/g, '$$&');
+/**
+ * .NET replacement syntax → JavaScript: `${name}` → `$<name>`, `$0` → `$&`, and `$n` / `${n}` renumbered from .NET's
+ * group numbers (unnamed groups first, then named) to JavaScript's positional ones.
+ */
+function toJsReplacement(r: string, source: string): string {
+  const layout = groupLayout(source);
+  const order = [0, ...layout.flatMap((n, i) => (n === undefined ? [i + 1] : [])), ...layout.flatMap((n, i) => (n === undefined ? [] : [i + 1]))];
+  return r.replace(/\$\$|\$\{(\d+)\}|\$(\d+)|\$\{([A-Za-z_]\w*)\}/g, (all, braced?: string, plain?: string, name?: string) => {
+    if (all === '$$') return '$$';
+    if (name !== undefined) return `$<${name}>`;
+    const two = (js: number) => `$${String(js).padStart(2, '0')}`;
+    if (braced !== undefined) {
+      const k = Number(braced);
+      return k === 0 ? '$&' : order[k] === undefined ? all.replace(/\$/g, '$$$$') : two(order[k]!);
+    }
+    // `$12` with fewer than 12 groups is group 1 then "2", as .NET reads the longest valid group number.
+    for (let len = plain!.length; len > 0; len--) {
+      const k = Number(plain!.slice(0, len));
+      if (k === 0) return `$&${plain!.slice(len)}`;
+      if (order[k] !== undefined) return two(order[k]!) + plain!.slice(len);
+    }
+    return all.replace(/\$/g, '$$$$');
+  });
 }
 
 /** `Capture`: Index, Length, Value (the reference's members). */
@@ -105,6 +125,38 @@ export class CsGroupCollection {
   }
 }
 
+const LAYOUTS = new Map<string, Array<string | undefined>>();
+
+/** The capturing groups of a JavaScript pattern in positional order: their name, or undefined when unnamed. */
+function groupLayout(source: string): Array<string | undefined> {
+  let layout = LAYOUTS.get(source);
+  if (layout) return layout;
+  layout = [];
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') {
+      if (source[i + 1] !== '?') layout.push(undefined);
+      else {
+        const named = /^\(\?<([A-Za-z_$][\w$]*)>/.exec(source.slice(i));
+        if (named) layout.push(named[1]);
+      }
+    }
+  }
+  if (LAYOUTS.size > 1000) LAYOUTS.clear();
+  LAYOUTS.set(source, layout);
+  return layout;
+}
+
 export class CsMatch {
   readonly [TYPE_NAME] = 'System.Text.RegularExpressions.Match';
   readonly Success: boolean;
@@ -121,20 +173,31 @@ export class CsMatch {
     this.Index = m ? m.index : 0;
     const groups: CsGroup[] = [];
     if (m) {
-      const names = new Map<number, string>();
-      // Named groups: JavaScript numbers them in order like .NET does when all groups are named or unnamed.
-      if (m.groups) {
-        const namedValues = Object.entries(m.groups);
-        for (const [name, value] of namedValues) {
-          for (let i = 1; i < m.length; i++) if (m[i] === value && !names.has(i)) {
-            names.set(i, name);
-            break;
-          }
+      // .NET numbers unnamed groups first (left to right), then named groups; JavaScript numbers all positionally.
+      const layout = re ? groupLayout(re.source) : undefined;
+      const indices = (m as RegExpExecArray & { indices?: Array<[number, number] | undefined> }).indices;
+      const at = (i: number) => indices?.[i]?.[0] ?? m.index;
+      groups.push(new CsGroup(true, m[0], m.index, '0'));
+      if (layout && layout.length === m.length - 1) {
+        const unnamed = layout.map((name, i) => ({ name, i: i + 1 })).filter((g) => g.name === undefined);
+        const named = layout.map((name, i) => ({ name, i: i + 1 })).filter((g) => g.name !== undefined);
+        for (const g of unnamed) {
+          const v = m[g.i];
+          groups.push(new CsGroup(v !== undefined, v ?? '', v === undefined ? 0 : at(g.i), String(groups.length)));
         }
-      }
-      for (let i = 0; i < m.length; i++) {
-        const v = m[i];
-        groups.push(new CsGroup(v !== undefined, v ?? '', v === undefined ? 0 : m.index, names.get(i) ?? String(i)));
+        const seen = new Set<string>();
+        for (const g of named) {
+          if (seen.has(g.name!)) continue;
+          seen.add(g.name!);
+          const v = m.groups?.[g.name!];
+          const i = named.filter((x) => x.name === g.name).map((x) => x.i).find((x) => m[x] !== undefined) ?? g.i;
+          groups.push(new CsGroup(v !== undefined, v ?? '', v === undefined ? 0 : at(i), g.name!));
+        }
+      } else {
+        for (let i = 1; i < m.length; i++) {
+          const v = m[i];
+          groups.push(new CsGroup(v !== undefined, v ?? '', v === undefined ? 0 : at(i), String(i)));
+        }
       }
     }
     this.Groups = new CsGroupCollection(groups);
@@ -209,12 +272,13 @@ export class CsRegex {
   }
   Match(s: unknown): CsMatch {
     const text = input(s);
-    const re = new RegExp(this.re.source, this.re.flags);
+    const re = new RegExp(this.re.source, `${this.re.flags}d`);
     return new CsMatch(re.exec(text), re, text);
   }
   Matches(s: unknown): CsMatchCollection {
     const text = input(s);
-    return new CsMatchCollection([...text.matchAll(this.fresh())].map((m) => new CsMatch(m as RegExpExecArray)));
+    const re = new RegExp(this.re.source, `${this.re.flags}d`);
+    return new CsMatchCollection([...text.matchAll(re)].map((m) => new CsMatch(m as RegExpExecArray, re, text)));
   }
   Replace(s: unknown, replacement: unknown): string {
     const text = input(s);
@@ -222,11 +286,11 @@ export class CsRegex {
       return text.replace(this.fresh(), (...args: unknown[]) => {
         const groups = typeof args[args.length - 1] === 'object' ? 1 : 0;
         const index = args[args.length - 2 - groups] as number;
-        const arr = Object.assign(args.slice(0, args.length - 2 - groups) as string[], { index, input: text }) as unknown as RegExpExecArray;
-        return toCSharpString((replacement as (m: CsMatch) => unknown)(new CsMatch(arr)));
+        const arr = Object.assign(args.slice(0, args.length - 2 - groups) as string[], { index, input: text, groups: groups ? args[args.length - 1] : undefined }) as unknown as RegExpExecArray;
+        return toCSharpString((replacement as (m: CsMatch) => unknown)(new CsMatch(arr, this.re, text)));
       });
     }
-    return text.replace(this.fresh(), toJsReplacement(toCSharpString(replacement)));
+    return text.replace(this.fresh(), toJsReplacement(toCSharpString(replacement), this.re.source));
   }
   Split(s: unknown): string[] {
     return input(s).split(this.fresh());

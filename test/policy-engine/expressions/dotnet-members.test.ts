@@ -309,6 +309,15 @@ describe('System.Text.RegularExpressions: Match, Group, Capture members of the r
     expect(run('{ GroupCollection g = Regex.Match("ab", "(a)(b)").Groups; return g.Count; }')).toBe(3);
     expect(exception('Regex.Match("x", "y").Result("a")')).toBe('System.NotSupportedException: Result cannot be called on a failed Match.');
   });
+  it('numbers groups as .NET (unnamed first, then named) in Groups, Result and Replace; Group.Index is the group\'s', () => {
+    const m = 'Regex.Match("id: abc-123", @"(?<w>[a-z]+)-(\\d+)")';
+    expect(run(`${m}.Groups[1].Value + "|" + ${m}.Groups[2].Value + "|" + ${m}.Groups["w"].Value`)).toBe('123|abc|abc');
+    expect(run(`${m}.Groups[1].Index + "," + ${m}.Groups["w"].Index`)).toBe('8,4');
+    expect(run(`${m}.Result("$1/$2/\${w}")`)).toBe('123/abc/abc');
+    expect(run('Regex.Replace("abc-123", @"(?<w>[a-z]+)-(\\d+)", "$1:$2:${w}:$0:$$")')).toBe('123:abc:abc:abc-123:$');
+    expect(run('Regex.Replace("ab", "(a)(b)", "$2$1$12 $5")')).toBe('baa2 $5');
+    expect(run('string.Join(",", Regex.Matches("a1 b2", @"(?<l>[a-z])(\\d)").Cast<Match>().Select(x => x.Groups[1].Value + "@" + x.Groups[1].Index))')).toBe('1@1,2@4');
+  });
 });
 
 describe('Local functions (C# 7)', () => {
