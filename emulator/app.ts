@@ -230,7 +230,7 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
       while (pendingRecords.size > 0) await Promise.all([...pendingRecords]);
     },
     async listen(port = 0, host = '127.0.0.1') {
-      const server = createServer(emulator.listener);
+      const server = createServer(slowClientTimeouts(emulator.config.gateway), emulator.listener);
       servers.add(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -472,3 +472,13 @@ export async function closeGracefully(server: Server | import('node:https').Serv
 }
 
 export { PolicyLoadError };
+
+/**
+ * Node's limits for slow clients (headers dribbled, a body that never completes): past them the server answers
+ * 408 and closes the connection. Node checks them every `connectionsCheckingInterval` (30 s by default), so the
+ * interval follows the shorter limit.
+ */
+export function slowClientTimeouts(gateway: { headersTimeoutMs: number; requestTimeoutMs: number }): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const requestTimeout = Math.max(gateway.requestTimeoutMs, gateway.headersTimeoutMs);
+  return { headersTimeout: gateway.headersTimeoutMs, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(gateway.headersTimeoutMs / 2))) };
+}

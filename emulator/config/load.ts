@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 
 /** Fully defaulted configuration the emulator runs on. */
 export interface ResolvedConfig {
-  gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number };
+  gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number };
   namedValues: Record<string, string>;
   /** Policy fragments by id (the control plane adds and removes them). */
   fragments: Record<string, string>;
@@ -235,6 +235,8 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       region: config.gateway?.region ?? 'UK South',
       gatewayId: config.gateway?.gatewayId ?? 'managed',
       maxRequestBodyBytes: positiveInteger(config.gateway?.maxRequestBodyBytes, 'gateway.maxRequestBodyBytes', 100 * 1024 * 1024, fail),
+      headersTimeoutMs: positiveInteger(config.gateway?.headersTimeoutMs, 'gateway.headersTimeoutMs', 60_000, fail),
+      requestTimeoutMs: positiveInteger(config.gateway?.requestTimeoutMs, 'gateway.requestTimeoutMs', 300_000, fail),
     },
     namedValues: config.namedValues ?? {},
     fragments: resolveFragments(config.fragments, fail),

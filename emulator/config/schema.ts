@@ -80,6 +80,10 @@ export interface GatewayConfig {
   gatewayId?: string;
   /** Largest request body the gateway reads, in bytes (default 104,857,600); larger → 413 before any policy runs. */
   maxRequestBodyBytes?: number;
+  /** Slow clients: how long a client may take to send the request headers, in ms (default 60,000, Node's). */
+  headersTimeoutMs?: number;
+  /** Slow clients: how long a client may take to send the whole request (headers and body), in ms (default 300,000). */
+  requestTimeoutMs?: number;
 }
 
 export interface BackendConfig {
