@@ -14,6 +14,7 @@ import {
   type RequestContext,
 } from '../../policy-engine/index.js';
 import type { ResolvedConfig } from '../config/load.js';
+import { createBackendFetch } from './backend-tls.js';
 
 /** Reason used to cancel the timeout timer (a constant: no DOMException per request). */
 const TIMER_DONE = Symbol('forward-request timer done');
@@ -42,6 +43,8 @@ export interface ForwarderOptions {
 /** Sends requests to mock backends in-process and to any other URL over real HTTP. */
 export function createForwarder(options: ForwarderOptions): Forwarder {
   const byId = new Map(options.backends.map((b) => [b.id, b]));
+  // A client certificate (authentication-certificate) or a proxy (proxy) needs its own undici dispatcher.
+  const backendFetch = createBackendFetch();
   const mockByUrl = options.backends.filter((b) => b.type === 'mock').map((b) => ({ prefix: b.url.replace(/\/+$/, '').toLowerCase(), id: b.id }));
 
   return {
@@ -80,7 +83,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       try {
         const call = mockId
           ? options.mocks.get(mockId)!.handle(new Request(url, { method, headers, body, signal: abort.signal }))
-          : fetch(url, { method, headers, body, redirect: forwardOptions.followRedirects ? 'follow' : 'manual', signal: abort.signal });
+          : backendFetch(ctx, url, { method, headers, body, redirect: forwardOptions.followRedirects ? 'follow' : 'manual', signal: abort.signal });
         const response = await Promise.race([call, timeout]);
         return toGatewayResponse(response);
       } catch (error) {
