@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compileExpression, expressionSource, ExpressionRuntimeError, toCSharpString } from '../../../policy-engine/expressions/index.js';
+import { DEFAULT_EVALUATION_LIMITS } from '../../../policy-engine/expressions/runtime/limits.js';
 import { fakeContext, NOW, type FakeContextOptions } from './fake-context.js';
 
 /**
@@ -336,6 +337,19 @@ describe('Local functions (C# 7)', () => {
       return HostToNetworkOrder(BitConverter.ToInt32(ip, 0));
     }`;
     expect(run(code)).toBe(0x0a010203);
+  });
+  it('stay inside the evaluation limits: unbounded recursion and endless loops end in limit errors C# cannot catch', () => {
+    const limited = (code: string) => {
+      const { expression } = compileExpression(expressionSource(code, 'block'));
+      try {
+        expression!.evaluate({ context: fakeContext(), now: () => NOW, limits: { ...DEFAULT_EVALUATION_LIMITS, timeBudgetMs: 20 } });
+      } catch (error) {
+        return (error as ExpressionRuntimeError).exceptionType;
+      }
+      return 'no exception';
+    };
+    expect(limited('try { int F(int n) => F(n + 1); return F(0); } catch (Exception e) { return 0; }')).toBe('System.InsufficientExecutionStackException');
+    expect(limited('try { int G() { var s = 0; while (true) { s++; } } return G(); } catch (Exception e) { return 0; }')).toBe('System.TimeoutException');
   });
   it('wrong argument counts, missing returns and values returned from void are load-time errors', () => {
     expect(diagnostics('int F(int a) => a; return F();', 'block')).toEqual(["EXPR2001 No overload for method 'F' takes 0 arguments."]);
