@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLIENT_CERTIFICATE_TLS } from '../../../emulator/app.js';
+import { startEmulatorFromCli, type StartOptions } from '../../../emulator/main.js';
 import { startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { systemClock } from '../../../policy-engine/clock.js';
 import { putPolicy } from '../../support/policy-control.js';
@@ -243,5 +247,46 @@ describe('authentication-certificate, validate-client-certificate and context.Re
       expect(status).toBe(400);
       expect(body.error.details[0]).toMatchObject({ code, line: 2 });
     });
+  });
+
+  it('start --https (the CLI): the listener asks for the client certificate, and config certificates load from the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'https-cli-'));
+    writeFileSync(join(dir, 'server.pem'), serverPem.cert);
+    writeFileSync(join(dir, 'server-key.pem'), serverPem.key);
+    writeFileSync(join(dir, 'ca.pem'), ca.cert);
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        apis: [
+          {
+            id: 'echo',
+            path: 'echo',
+            subscriptionRequired: false,
+            operations: [{ id: 'get', method: 'GET', urlTemplate: '/cert' }],
+            policy: `<policies><inbound><validate-client-certificate /><return-response><set-header name="x-cert" exists-action="override"><value>@(context.Request.Certificate.Thumbprint)</value></set-header></return-response></inbound><backend /><outbound /><on-error /></policies>`,
+          },
+        ],
+        certificates: [{ id: 'root', certFile: join(dir, 'ca.pem'), ca: true }],
+      }),
+    );
+    const opts = { port: 0, host: '127.0.0.1', config: join(dir, 'config.json'), clock: 'virtual', timeScale: 1, loose: false, controlPlaneRemote: false, quiet: true, data: dir, inMemory: true, https: true, httpsPort: 0, cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem') };
+    const running = await startEmulatorFromCli(opts as unknown as StartOptions, () => {});
+    try {
+      const call = async (pem?: Pem) => {
+        const dispatcher = new Agent({ connect: { ca: [ca.cert], ...(pem ? { cert: pem.cert, key: pem.key } : {}) } });
+        try {
+          const res = await undiciFetch(`${running.httpsUrl!.replace('localhost', '127.0.0.1')}/echo/cert`, { dispatcher });
+          return { status: res.status, cert: res.headers.get('x-cert') };
+        } finally {
+          await dispatcher.close();
+        }
+      };
+      expect(await call(clientPem)).toEqual({ status: 200, cert: thumbprintOf(clientPem.cert) });
+      expect((await call()).status).toBe(401);
+      expect((await call(strangerPem)).status).toBe(403);
+    } finally {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
