@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { buildProgram } from '../../../emulator/main.js';
 import { describe, expect, it } from 'vitest';
 import { NOT_EMULATED, REFERENCE_POLICY_NAMES } from '../../../policy-engine/policies/reference.js';
 import { POLICY_DEFINITIONS } from '../../../policy-engine/policies/registry.js';
@@ -23,5 +24,16 @@ describe('README policy support matrix', () => {
     const unknown = [...emulated].filter((n) => !REFERENCE_POLICY_NAMES.includes(n));
     expect(unknown, 'not in the policy reference: add it to POLICY_REFERENCE (or fix its name)').toEqual([]);
     expect(new Set(REFERENCE_POLICY_NAMES).size).toBe(REFERENCE_POLICY_NAMES.length);
+  });
+
+  it('`ai-gateway-emulator policies` prints the matrix: implemented, partial with what is missing, not emulated with why', async () => {
+    const lines: string[] = [];
+    await buildProgram((line) => lines.push(line)).parseAsync(['node', 'ai-gateway-emulator', 'policies']);
+    const printed = lines.join('\n');
+    expect(printed).toBe(policySupportMatrix());
+    expect(printed).toMatch(/\| `cross-domain` \| inbound \| — \| implemented \|/);
+    expect(printed).toMatch(/\| `validate-client-certificate` \| inbound \| .* \| partial: validate-revocation is accepted but no CRL or OCSP is consulted/);
+    expect(printed).toMatch(/\| `sql-data-source` \| GraphQL resolvers \| a GraphQL resolver policy/);
+    for (const d of POLICY_DEFINITIONS) if (d.partial) expect(d.partial, d.name).not.toContain('|');
   });
 });
