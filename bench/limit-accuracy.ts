@@ -134,7 +134,7 @@ async function measure(s: Scenario) {
         headers: { 'api-key': key, 'content-type': 'application/json' },
         body,
         onResponse: (status: number, text: string, _context: unknown, headers: Record<string, string | string[]>) => {
-          const ra = headers?.['retry-after'];
+          const ra = headers?.['retry-after'] ?? headers?.['Retry-After'] ?? Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
           record(status, text, Number(Array.isArray(ra) ? ra[0] : ra));
         },
       },
