@@ -6,6 +6,8 @@ export interface StartedCli {
   child: ChildProcessWithoutNullStreams;
   url: string;
   banner: string;
+  /** What the CLI wrote to stderr before the banner was complete (later output: listen on child.stderr). */
+  stderr: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export function startCli(args: string[], options: { command?: string[]; ready?: 
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m && out.includes(ready)) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, banner: out });
+        resolve({ child, url: m[1]!, banner: out, stderr: err });
       }
     });
     child.stderr.on('data', (chunk) => (err += chunk));

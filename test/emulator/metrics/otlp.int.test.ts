@@ -229,8 +229,9 @@ describe('OTLP/HTTP metric export (real CLI, a receiver in the test)', () => {
     const closed = await startReceiver();
     const deadUrl = closed.url;
     await new Promise((r) => closed.server.close(r)); // nothing listens there any more
-    const { child, url } = await startCli(['--preset', 'token-metrics-emitting', '--in-memory', '--otlp-endpoint', `${deadUrl}/v1/metrics`, '--otlp-interval-ms', '100'], { ready: 'OTLP metrics:', timeoutMs: 45_000 });
-    let stderr = '';
+    const started = await startCli(['--preset', 'token-metrics-emitting', '--in-memory', '--otlp-endpoint', `${deadUrl}/v1/metrics`, '--otlp-interval-ms', '100'], { ready: 'OTLP metrics:', timeoutMs: 45_000 });
+    const { child, url } = started;
+    let stderr = started.stderr; // the first export may fail before the banner is complete
     child.stderr.on('data', (c) => (stderr += c));
     try {
       const failures = await until('two failed exports', async () => {
@@ -240,6 +241,8 @@ describe('OTLP/HTTP metric export (real CLI, a receiver in the test)', () => {
       expect(failures).toBeGreaterThanOrEqual(2);
       const res = await fetch(chatUrl(url), { method: 'POST', headers: { 'api-key': wellKnownSubscriptionKey('subscription1', 'primary'), 'content-type': 'application/json' }, body: JSON.stringify({ messages: LAB_MESSAGES }) });
       expect(res.status).toBe(200);
+      // stderr arrives through its own pipe, possibly after the /metrics answer.
+      await until('the warning line', async () => (stderr.includes('warning: otlp: export to') ? true : undefined));
       expect(stderr.match(/warning: otlp: export to .* failed/g)).toHaveLength(1);
     } finally {
       child.kill('SIGKILL');
