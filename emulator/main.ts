@@ -305,7 +305,8 @@ export async function startEmulatorFromCli(
   for (const { policy } of emulator.engine.listPolicies()) {
     for (const w of policy.warnings) out(`warning: ${policy.name}: ${w.code}: ${w.message}`);
   }
-  await warmUp(emulator, config);
+  // Not in a cluster worker: a worker's listen(0) shares one handle with the other workers' gateways.
+  await warmUp(emulator, config, { twin: workerId === undefined });
   const { url } = await emulator.listen(opts.port, opts.host);
   await warmHttp(url);
   let httpsUrl: string | undefined;

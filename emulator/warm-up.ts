@@ -13,9 +13,10 @@ const TWIN_REQUESTS_PER_API = 8;
  *    loopback port and sends it the seed labs' chat request over new connections, as a notebook does, so the
  *    gateway, policies, telemetry writes and the HTTP stack run compiled code. The twin is closed; nothing it
  *    counted or recorded is kept. Skipped when a backend is a real HTTP endpoint or a policy sends requests of its
- *    own: warming up must never send traffic anywhere.
+ *    own: warming up must never send traffic anywhere. Not in a cluster worker (`twin: false`): there listen(0)
+ *    shares one handle with the other workers, whose gateways would answer the twin's requests.
  */
-export async function warmUp(emulator: Emulator, config: EmulatorConfig): Promise<void> {
+export async function warmUp(emulator: Emulator, config: EmulatorConfig, options: { twin?: boolean } = {}): Promise<void> {
   preloadEncodings();
   for (const [id, mock] of emulator.mocks) {
     const backend = emulator.config.backends.find((b) => b.id === id);
@@ -26,7 +27,7 @@ export async function warmUp(emulator: Emulator, config: EmulatorConfig): Promis
     await response.arrayBuffer();
     mock.reset();
   }
-  if (twinWouldSendTraffic(emulator)) return;
+  if (options.twin === false || twinWouldSendTraffic(emulator)) return;
   await warmUpTwin(config);
 }
 
