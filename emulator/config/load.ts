@@ -14,7 +14,7 @@ export class ConfigError extends Error {
 
 /** Fully defaulted configuration the emulator runs on. */
 export interface ResolvedConfig {
-  gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  gateway: { serviceName: string; region: string; gatewayId: string; maxRequestBodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number; stripSubscriptionKey: boolean };
   namedValues: Record<string, string>;
   /** Policy fragments by id (the control plane adds and removes them). */
   fragments: Record<string, string>;
@@ -237,6 +237,7 @@ export function resolveConfig(config: EmulatorConfig): ResolvedConfig {
       maxRequestBodyBytes: positiveInteger(config.gateway?.maxRequestBodyBytes, 'gateway.maxRequestBodyBytes', 100 * 1024 * 1024, fail),
       headersTimeoutMs: positiveInteger(config.gateway?.headersTimeoutMs, 'gateway.headersTimeoutMs', 60_000, fail),
       requestTimeoutMs: positiveInteger(config.gateway?.requestTimeoutMs, 'gateway.requestTimeoutMs', 300_000, fail),
+      stripSubscriptionKey: config.gateway?.stripSubscriptionKey === true,
     },
     namedValues: config.namedValues ?? {},
     fragments: resolveFragments(config.fragments, fail),

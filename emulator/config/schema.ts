@@ -84,6 +84,12 @@ export interface GatewayConfig {
   headersTimeoutMs?: number;
   /** Slow clients: how long a client may take to send the whole request (headers and body), in ms (default 300,000). */
   requestTimeoutMs?: number;
+  /**
+   * Remove the subscription key (its header and query parameter) before the pipeline runs. Default false: APIM keeps
+   * it, so policies can read it (the content-filtering lab forwards the caller's api-key) and it reaches the backend
+   * unless a policy removes or overrides it.
+   */
+  stripSubscriptionKey?: boolean;
 }
 
 export interface BackendConfig {

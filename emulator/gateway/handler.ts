@@ -101,8 +101,9 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
     return complete(401, { api: match.api, operationId: match.operation.id, subscription: null });
   }
 
-  // APIM strips the subscription key before the pipeline: policies may set their own (e.g. api-key for the backend).
-  if (gate.key !== null) {
+  // APIM keeps the subscription key in the request (policies read it; it reaches the backend unless a policy removes
+  // it); gateway.stripSubscriptionKey removes it before the pipeline.
+  if (gate.key !== null && deps.config().gateway.stripSubscriptionKey) {
     headers.delete(match.api.headerName);
     url.searchParams.delete(match.api.queryName);
   }

@@ -66,6 +66,6 @@ describe('subscription scopes, product policies and named values', () => {
     expect(seen!.headers['x-deployment']).toBe('my-model');
     expect(seen!.headers['x-product']).toBe('none');
     expect(seen!.url).toBe('/openai/deployments/my-model/chat/completions?api-version=1');
-    expect(seen!.headers['ocp-apim-subscription-key']).toBeUndefined();
+    expect(seen!.headers['ocp-apim-subscription-key']).toBe(gw.keyFor('all-apis')); // APIM keeps the key in the forwarded request
   });
 });

@@ -46,10 +46,28 @@ describe('pipeline edge cases', () => {
     expect(backend.received).toHaveLength(1);
   });
 
-  it('the subscription key is stripped before the pipeline, so a policy can set its own api-key for the backend', async () => {
+  it('the subscription key stays in the request, as APIM keeps it: policies read it, it reaches the backend unless a policy overrides it', async () => {
+    const key = gw.keyFor('subscription1');
+    setInbound('<set-header name="x-seen-key" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("api-key", "none"))</value></set-header>');
+    await labPost(gw.url, key);
+    expect(backend.received[0]!.headers['x-seen-key']).toBe(key);
+    expect(backend.received[0]!.headers['api-key']).toBe(key);
     setInbound('<set-header name="api-key" exists-action="override"><value>backend-secret</value></set-header>');
-    await labPost(gw.url, gw.keyFor('subscription1'));
-    expect(backend.received[0]!.headers['api-key']).toBe('backend-secret');
+    await labPost(gw.url, key);
+    expect(backend.received[1]!.headers['api-key']).toBe('backend-secret');
+  });
+
+  it('gateway.stripSubscriptionKey removes the key (header and query parameter) before the pipeline', async () => {
+    const config = httpBackendConfig(backend.url, apiPolicy('<set-header name="x-seen-key" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("api-key", "none") + "|" + context.Request.Url.Query.GetValueOrDefault("api-key", "none"))</value></set-header>'));
+    config.gateway = { ...config.gateway, stripSubscriptionKey: true };
+    const stripping = await startEmulator({ config });
+    try {
+      await labPost(stripping.url, stripping.keyFor('subscription1'));
+      expect(backend.received[0]!.headers['x-seen-key']).toBe('none|none');
+      expect(backend.received[0]!.headers['api-key']).toBeUndefined();
+    } finally {
+      await stripping.close();
+    }
   });
 
   it('an int attribute expression out of range fails as an expression, not as a silent refusal', async () => {

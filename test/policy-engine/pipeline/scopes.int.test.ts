@@ -104,6 +104,6 @@ describe('pipeline composition across scopes', () => {
     await labPost(gw.url, gw.keyFor('subscription1'), { 'x-user-id': 'alex', 'x-drop': 'yes' });
     expect(backend.received[0]!.headers['x-user-id']).toBe('alex');
     expect(backend.received[0]!.headers['x-drop']).toBeUndefined();
-    expect(backend.received[0]!.headers['api-key']).toBeUndefined();
+    expect(backend.received[0]!.headers['api-key']).toBe(gw.keyFor('subscription1')); // APIM keeps the subscription key
   });
 });

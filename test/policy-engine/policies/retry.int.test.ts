@@ -196,7 +196,7 @@ describe('retry re-sends the buffered request body over HTTP', () => {
     await backend.close();
   });
 
-  it('every attempt carries the same body and headers, without the subscription key', async () => {
+  it('every attempt carries the same body and headers, the subscription key included (APIM keeps it)', async () => {
     backend.statuses.push(429, 503);
     const res = await labPost(gw.url, gw.keyFor('subscription1'), { 'x-user-id': 'alex' });
     expect(res.status).toBe(200);
@@ -207,7 +207,7 @@ describe('retry re-sends the buffered request body over HTTP', () => {
       expect(r.method).toBe('POST');
       expect(r.url).toBe('/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview');
       expect(r.headers['x-user-id']).toBe('alex');
-      expect(r.headers['api-key']).toBeUndefined();
+      expect(r.headers['api-key']).toBe(gw.keyFor('subscription1'));
     }
   });
 });

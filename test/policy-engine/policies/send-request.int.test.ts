@@ -26,12 +26,11 @@ describe('send-request and send-one-way-request', () => {
     apis: [
       { id: 'inference-api', path: 'inference/openai', type: 'azure-openai', subscriptionKeyParameterNames: { header: 'api-key', query: 'api-key' } },
       // A second API on the same gateway, as the content-filtering lab's Content Safety API. The lab requires a
-      // subscription there and forwards the caller's api-key, which the emulator strips before policies run.
+      // subscription there and forwards the caller's api-key, which APIM (and the emulator) keep in the request.
       {
         id: 'contentsafety',
         path: 'contentsafety',
         type: 'http',
-        subscriptionRequired: false,
         serviceUrl: side.url,
         operations: [
           { id: 'analyze', method: 'POST', urlTemplate: '/text:analyze' },
