@@ -1,7 +1,7 @@
 import type { MockModels } from '../../mock-models/index.js';
-import { MockConnectionError } from '../../mock-models/index.js';
 import { createMockContentSafety, type MockContentSafety } from '../../mock-models/content-safety.js';
 import { BackendConnectionError, BackendTimeoutError, fakeManagedIdentityToken, type BackendCaller, type Clock } from '../../policy-engine/index.js';
+import { throwAsBackendError } from './backend-errors.js';
 import type { ResolvedConfig } from '../config/load.js';
 
 export interface BackendCallerOptions {
@@ -71,14 +71,7 @@ export function createBackendCaller(options: BackendCallerOptions): BackendCalle
             : fetch(url, { ...init, redirect: 'manual', signal: abort.signal });
         return await Promise.race([call, timeout]);
       } catch (error) {
-        if (error instanceof BackendTimeoutError) {
-          abort.abort(error);
-          throw error;
-        }
-        if (error instanceof MockConnectionError || error instanceof TypeError) {
-          throw new BackendConnectionError(error instanceof TypeError && error.cause instanceof Error ? error.cause.message : error.message);
-        }
-        throw error;
+        throwAsBackendError(error, abort);
       } finally {
         timer.abort();
       }

@@ -1,7 +1,6 @@
 import type { MockModels } from '../../mock-models/index.js';
-import { directCallOf, MockConnectionError, type ModelRequest, type ModelResponse } from '../../mock-models/index.js';
+import { directCallOf, type ModelRequest, type ModelResponse } from '../../mock-models/index.js';
 import {
-  BackendConnectionError,
   BackendTimeoutError,
   HeaderBag,
   PolicyError,
@@ -15,6 +14,7 @@ import {
 } from '../../policy-engine/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { createBackendFetch } from './backend-tls.js';
+import { throwAsBackendError } from './backend-errors.js';
 
 /** Reason used to cancel the timeout timer (a constant: no DOMException per request). */
 const TIMER_DONE = Symbol('forward-request timer done');
@@ -87,14 +87,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
         const response = await Promise.race([call, timeout]);
         return toGatewayResponse(response);
       } catch (error) {
-        if (error instanceof BackendTimeoutError) {
-          abort.abort(error);
-          throw error;
-        }
-        if (error instanceof MockConnectionError || error instanceof TypeError) {
-          throw new BackendConnectionError(error instanceof TypeError && error.cause instanceof Error ? error.cause.message : error.message);
-        }
-        throw error;
+        throwAsBackendError(error, abort);
       } finally {
         timer.abort(TIMER_DONE);
       }
@@ -162,14 +155,7 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       const response = await Promise.race([direct({ ...request, signal: abort.signal }), timeout]);
       return fromModelResponse(response, forwardOptions.bufferResponse);
     } catch (error) {
-      if (error instanceof BackendTimeoutError) {
-        abort.abort(error);
-        throw error;
-      }
-      if (error instanceof MockConnectionError || error instanceof TypeError) {
-        throw new BackendConnectionError(error instanceof TypeError && error.cause instanceof Error ? error.cause.message : error.message);
-      }
-      throw error;
+      throwAsBackendError(error, abort);
     } finally {
       timer.abort(TIMER_DONE);
     }
