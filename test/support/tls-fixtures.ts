@@ -62,16 +62,16 @@ export async function leafCertificate(options: {
   return { cert: pems.cert, key: pems.private };
 }
 
-/** The certificate and key as a password-protected PKCS#12 archive (openssl), or undefined when openssl is absent. */
-export function pkcs12(pem: Pem, password: string): Buffer | undefined {
+/** The certificate and key as a password-protected PKCS#12 archive, built by openssl (`.ci/run` installs it). */
+export function pkcs12(pem: Pem, password: string): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'pfx-'));
   try {
     writeFileSync(join(dir, 'c.pem'), pem.cert);
     writeFileSync(join(dir, 'k.pem'), pem.key);
     execFileSync('openssl', ['pkcs12', '-export', '-in', join(dir, 'c.pem'), '-inkey', join(dir, 'k.pem'), '-out', join(dir, 'c.pfx'), '-passout', `pass:${password}`], { stdio: 'ignore' });
     return readFileSync(join(dir, 'c.pfx'));
-  } catch {
-    return undefined;
+  } catch (error) {
+    throw new Error(`openssl could not build the PKCS#12 fixture (is openssl installed?): ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
