@@ -1,7 +1,7 @@
 import type { MockModels } from '../../mock-models/index.js';
 import { createMockContentSafety, type MockContentSafety } from '../../mock-models/content-safety.js';
-import { BackendConnectionError, BackendTimeoutError, fakeManagedIdentityToken, type BackendCaller, type Clock } from '../../policy-engine/index.js';
-import { throwAsBackendError } from './backend-errors.js';
+import { BackendConnectionError, fakeManagedIdentityToken, type BackendCaller, type Clock } from '../../policy-engine/index.js';
+import { callBackend } from './backend-call.js';
 import type { ResolvedConfig } from '../config/load.js';
 
 export interface BackendCallerOptions {
@@ -53,28 +53,19 @@ export function createBackendCaller(options: BackendCallerOptions): BackendCalle
         headers.set('authorization', `Bearer ${fakeManagedIdentityToken(backend.credentials.managedIdentityResource, options.clock.now())}`);
       }
       const init: RequestInit = { method: request.method, headers, ...(request.body === undefined ? {} : { body: request.body }) };
-      const abort = new AbortController();
-      const timer = new AbortController();
-      const timeout = options.clock.sleep(request.timeoutMs, timer.signal).then(
-        () => {
-          throw new BackendTimeoutError(`No response from ${url.origin}${url.pathname} within ${request.timeoutMs} ms`);
-        },
-        () => undefined as never,
+      const mock = backend.type === 'mock' ? options.mocks.get(backend.id) : undefined;
+      const safety = backend.type === 'content-safety' ? options.contentSafety.get(backend.id) : undefined;
+      return callBackend(
+        options.clock,
+        request.timeoutMs,
+        () => `No response from ${url.origin}${url.pathname} within ${request.timeoutMs} ms`,
+        (signal) =>
+          mock
+            ? mock.handle(new Request(url, { ...init, signal }))
+            : safety
+              ? safety.handle(new Request(url, { ...init, signal }))
+              : fetch(url, { ...init, redirect: 'manual', signal }),
       );
-      try {
-        const mock = backend.type === 'mock' ? options.mocks.get(backend.id) : undefined;
-        const safety = backend.type === 'content-safety' ? options.contentSafety.get(backend.id) : undefined;
-        const call = mock
-          ? mock.handle(new Request(url, { ...init, signal: abort.signal }))
-          : safety
-            ? safety.handle(new Request(url, { ...init, signal: abort.signal }))
-            : fetch(url, { ...init, redirect: 'manual', signal: abort.signal });
-        return await Promise.race([call, timeout]);
-      } catch (error) {
-        throwAsBackendError(error, abort);
-      } finally {
-        timer.abort();
-      }
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { MockModels } from '../../mock-models/index.js';
 import { directCallOf, type ModelRequest, type ModelResponse } from '../../mock-models/index.js';
 import {
-  BackendTimeoutError,
   HeaderBag,
   PolicyError,
   apimErrorBody,
@@ -14,13 +13,10 @@ import {
 } from '../../policy-engine/index.js';
 import type { ResolvedConfig } from '../config/load.js';
 import { createBackendFetch } from './backend-tls.js';
-import { throwAsBackendError } from './backend-errors.js';
+import { callBackend, HOP_BY_HOP, toGatewayResponse } from './backend-call.js';
 
-/** Reason used to cancel the timeout timer (a constant: no DOMException per request). */
-const TIMER_DONE = Symbol('forward-request timer done');
 
 /** Headers that describe one connection, never forwarded. */
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length']);
 
 /** Methods `new Request` takes as they are (upper case, not forbidden): the direct mock call handles these. */
 const DIRECT_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
@@ -71,26 +67,16 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       }
       headers.set('x-forwarded-for', ctx.request.ipAddress);
       const body: BodyInit | undefined = method === 'GET' || method === 'HEAD' || ctx.request.bodyConsumed || !ctx.request.body ? undefined : (ctx.request.body as Uint8Array<ArrayBuffer>);
-      // One signal cancels the call (on timeout only: the body is still being read afterwards), one the timer.
-      const abort = new AbortController();
-      const timer = new AbortController();
-      const timeout = options.clock.sleep(forwardOptions.timeoutMs, timer.signal).then(
-        () => {
-          throw new BackendTimeoutError(`No response headers from ${url} within ${forwardOptions.timeoutMs} ms`);
-        },
-        () => undefined as never,
+      const response = await callBackend(
+        options.clock,
+        forwardOptions.timeoutMs,
+        () => `No response headers from ${url} within ${forwardOptions.timeoutMs} ms`,
+        (signal) =>
+          mockId
+            ? options.mocks.get(mockId)!.handle(new Request(url, { method, headers, body, signal }))
+            : backendFetch(ctx, url, { method, headers, body, redirect: forwardOptions.followRedirects ? 'follow' : 'manual', signal }),
       );
-      try {
-        const call = mockId
-          ? options.mocks.get(mockId)!.handle(new Request(url, { method, headers, body, signal: abort.signal }))
-          : backendFetch(ctx, url, { method, headers, body, redirect: forwardOptions.followRedirects ? 'follow' : 'manual', signal: abort.signal });
-        const response = await Promise.race([call, timeout]);
-        return toGatewayResponse(response);
-      } catch (error) {
-        throwAsBackendError(error, abort);
-      } finally {
-        timer.abort(TIMER_DONE);
-      }
+      return toGatewayResponse(response);
     },
   };
 
@@ -143,22 +129,13 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
 
   /** The direct mock call under the same timeout and cancellation as the web path. */
   async function callDirect(direct: (r: ModelRequest) => Promise<ModelResponse>, request: Omit<ModelRequest, 'signal'>, url: string, forwardOptions: ForwardOptions): Promise<GatewayResponse> {
-    const abort = new AbortController();
-    const timer = new AbortController();
-    const timeout = options.clock.sleep(forwardOptions.timeoutMs, timer.signal).then(
-      () => {
-        throw new BackendTimeoutError(`No response headers from ${url} within ${forwardOptions.timeoutMs} ms`);
-      },
-      () => undefined as never,
+    const response = await callBackend(
+      options.clock,
+      forwardOptions.timeoutMs,
+      () => `No response headers from ${url} within ${forwardOptions.timeoutMs} ms`,
+      (signal) => direct({ ...request, signal }),
     );
-    try {
-      const response = await Promise.race([direct({ ...request, signal: abort.signal }), timeout]);
-      return fromModelResponse(response, forwardOptions.bufferResponse);
-    } catch (error) {
-      throwAsBackendError(error, abort);
-    } finally {
-      timer.abort(TIMER_DONE);
-    }
+    return fromModelResponse(response, forwardOptions.bufferResponse);
   }
 
   function resolveTarget(ctx: RequestContext): { baseUrl: string; backendId?: string } {
@@ -214,15 +191,3 @@ function fromModelResponse(response: ModelResponse, buffered: boolean | undefine
   return { statusCode: response.status, statusReason: '', headers, body };
 }
 
-function toGatewayResponse(response: Response): GatewayResponse {
-  const headers = new HeaderBag();
-  response.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') headers.set(name, [value]);
-  });
-  return {
-    statusCode: response.status,
-    statusReason: response.statusText,
-    headers,
-    body: response.body ? { kind: 'stream', stream: response.body } : { kind: 'empty' },
-  };
-}

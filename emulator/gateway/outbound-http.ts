@@ -1,10 +1,9 @@
 import type { MockModels } from '../../mock-models/index.js';
 import { MockConnectionError } from '../../mock-models/index.js';
-import { HeaderBag, OutboundConnectionError, OutboundHostNotAllowedError, type GatewayResponse, type OutboundHttp, type OutboundRequest } from '../../policy-engine/index.js';
+import { OutboundConnectionError, OutboundHostNotAllowedError, type GatewayResponse, type OutboundHttp, type OutboundRequest } from '../../policy-engine/index.js';
 import type { ResolvedBackend } from '../config/load.js';
+import { HOP_BY_HOP, toGatewayResponse } from './backend-call.js';
 
-/** Headers that describe one connection, never sent or kept. */
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'content-length']);
 const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|::1)$/i;
 const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
 
@@ -90,15 +89,3 @@ export function createOutboundHttp(options: OutboundHttpOptions): OutboundHttp {
   };
 }
 
-function toGatewayResponse(response: Response): GatewayResponse {
-  const headers = new HeaderBag();
-  response.headers.forEach((value, name) => {
-    if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') headers.set(name, [value]);
-  });
-  return {
-    statusCode: response.status,
-    statusReason: response.statusText,
-    headers,
-    body: response.body ? { kind: 'stream', stream: response.body } : { kind: 'empty' },
-  };
-}
