@@ -1,6 +1,5 @@
-import type { Template } from 'liquidjs';
 import { definePolicy } from './define.js';
-import { liquidBody, liquidContext, parseLiquid, renderLiquid } from './shared/liquid.js';
+import { compileLiquid, liquidBody, liquidContext, renderLiquid } from './shared/liquid.js';
 import { readBodyText, targetsResponse, writeBodyText } from './shared/message-body.js';
 
 /**
@@ -22,13 +21,8 @@ export const setBody = definePolicy({
     const xsiNil = env.attr(node, 'xsi-nil', { kind: 'enum', values: ['blank', 'null'], expressions: false });
     const parseDate = env.attr(node, 'parse-date', { kind: 'bool', expressions: false });
     if (template?.constant?.toLowerCase() === 'liquid') {
-      let parsed: Template[];
-      try {
-        parsed = parseLiquid(env.innerMarkup(node));
-      } catch (error) {
-        env.report('PolAttributeConflict', node.nameSpan, [node.name, `Liquid template: ${(error as Error).message}`]);
-        return undefined;
-      }
+      const parsed = compileLiquid(node, env);
+      if (!parsed) return undefined;
       const options = { parseDate: parseDate?.constant ?? true, xsiNil: (xsiNil?.constant ?? 'blank') as 'blank' | 'null' };
       return {
         async run(ctx) {

@@ -2,6 +2,8 @@ import { Drop, filters as builtin, Liquid, type FilterImplOptions, type Template
 import { CsDateTime, formatDateTime, parseDateTime } from '../../expressions/runtime/datetime.js';
 import { toCSharpString } from '../../expressions/index.js';
 import type { RequestContext } from '../../pipeline/types.js';
+import type { PolicyElement } from '../../xml/model.js';
+import type { CompileEnv } from '../define.js';
 import { isJsonMediaType, isXmlMediaType, xmlToJsonValue } from './xml-json.js';
 
 /**
@@ -68,13 +70,17 @@ function createEngine(): Liquid {
 
 const ENGINE = createEngine();
 
-/** Parses a template at load time; the message names the unsupported filter or tag. */
-export function parseLiquid(template: string): Template[] {
+/**
+ * The element's inner markup as a Liquid template, parsed at load time; a template Liquid cannot parse is reported
+ * on the element (the message names the unsupported filter or tag) and gives undefined.
+ */
+export function compileLiquid(node: PolicyElement, env: CompileEnv): Template[] | undefined {
   try {
-    return ENGINE.parse(template);
+    return ENGINE.parse(env.innerMarkup(node));
   } catch (error) {
     const message = (error as Error).message.replace(/^undefined filter: (\S+?),/, (_m, f: string) => `filter '${f}' is not one API Management's Liquid supports (filters are Pascal case, e.g. Upcase),`);
-    throw new Error(message);
+    env.report('PolAttributeConflict', node.nameSpan, [node.name, `Liquid template: ${message}`]);
+    return undefined;
   }
 }
 

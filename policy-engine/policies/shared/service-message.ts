@@ -1,11 +1,11 @@
-import type { Template } from 'liquidjs';
-import { HeaderBag, MessageBody, toCSharpString, TYPE_NAME } from '../../expressions/index.js';
+import { HeaderBag, toCSharpString } from '../../expressions/index.js';
 import { PolicyError } from '../../pipeline/last-error.js';
-import type { GatewayResponse, RequestContext, ResponseBody, ServiceMessage } from '../../pipeline/types.js';
+import type { GatewayResponse, RequestContext, ServiceMessage } from '../../pipeline/types.js';
 import type { PolicyElement } from '../../xml/model.js';
 import type { CompileEnv, ValueSource } from '../define.js';
-import { liquidBody, liquidContext, parseLiquid, renderLiquid } from './liquid.js';
+import { compileLiquid, liquidBody, liquidContext, renderLiquid } from './liquid.js';
 import { readBodyText } from './message-body.js';
+import { SentResponse } from './outbound-request.js';
 
 /** How a message's content is produced per request. */
 export type MessageContent = (ctx: RequestContext) => Promise<string>;
@@ -17,13 +17,8 @@ export type MessageContent = (ctx: RequestContext) => Promise<string>;
 export function compileMessageContent(node: PolicyElement | undefined, env: CompileEnv, liquid: boolean): MessageContent | undefined {
   if (!node) return async () => '';
   if (liquid) {
-    let parsed: Template[];
-    try {
-      parsed = parseLiquid(env.innerMarkup(node));
-    } catch (error) {
-      env.report('PolAttributeConflict', node.nameSpan, [node.name, `Liquid template: ${(error as Error).message}`]);
-      return undefined;
-    }
+    const parsed = compileLiquid(node, env);
+    if (!parsed) return undefined;
     return async (ctx) => {
       const text = await readBodyText(ctx, false);
       const body = liquidBody(text, ctx.request.headers.get('content-type')?.join(', '), { parseDate: true, xsiNil: 'blank' });
@@ -81,31 +76,9 @@ export function publishMessage(ctx: RequestContext, message: Omit<ServiceMessage
  * invocation without output data with 204 No Content.
  */
 export function daprNoContent(): GatewayResponse {
-  return new DaprResponse(204, 'No Content');
+  return new SentResponse({ statusCode: 204, statusReason: 'No Content', headers: new HeaderBag(), body: { kind: 'empty' } });
 }
 
-/** The sidecar's answer as an IResponse in `context.Variables` (and a GatewayResponse for return-response). */
-class DaprResponse implements GatewayResponse {
-  readonly [TYPE_NAME] = 'IResponse';
-  headers = new HeaderBag();
-  body: ResponseBody = { kind: 'empty' };
-  constructor(
-    public statusCode: number,
-    public statusReason: string,
-  ) {}
-  get StatusCode(): number {
-    return this.statusCode;
-  }
-  get StatusReason(): string {
-    return this.statusReason;
-  }
-  get Headers(): HeaderBag {
-    return this.headers;
-  }
-  get Body(): MessageBody {
-    return new MessageBody(null, undefined);
-  }
-}
 
 /** A Dapr target the sidecar cannot reach: the policy's error (on-error unless ignore-error). */
 export function daprError(source: string, message: string): PolicyError {
