@@ -36,8 +36,8 @@ import { assertResponseStatus, ModelHeaders, registerDirectCall, type ModelReque
 
 export const DEFAULT_REGION = 'UK South';
 export const DEFAULT_API_VERSION = '2024-10-21';
-/** Calls kept for `calls` (tests, the control plane) unless `maxCalls` says otherwise: the most recent 100,000. */
-export const MAX_CALL_LOG = 100_000;
+/** Calls kept for `calls` (tests, the control plane) unless `maxCalls` says otherwise: the most recent 5,000. */
+export const MAX_CALL_LOG = 5_000;
 
 /** Remaining-token/request headers for a deployment without capacity: what capacity 1000 would show. */
 const UNLIMITED_CAPACITY = 1000;

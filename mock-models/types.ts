@@ -74,7 +74,7 @@ export interface MockModelsOptions {
   latency?: LatencyOptions;
   /** Fault rules installed at start (restored by `reset()`). */
   faults?: FaultRule[];
-  /** How many calls `calls` keeps, the most recent (default 100,000); past it the oldest tenth is dropped. */
+  /** How many calls `calls` keeps, the most recent (default 5,000); past it the oldest tenth is dropped. */
   maxCalls?: number;
 }
 

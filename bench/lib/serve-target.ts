@@ -6,7 +6,8 @@
  *   models           the mock models alone (what the `models` subcommand serves)
  *   emulator-limit   the emulator with the rate-limiting lab policy (TPM high enough not to refuse)
  *   emulator-metrics the emulator with the metrics lab policy and the SQLite file store
- * Run: node --import tsx bench/lib/serve-target.ts <target> [--sample <file>] [--policies <n>] [--no-emit]
+ * Run: node --import tsx bench/lib/serve-target.ts <target> [--sample <file>] [--policies <n>] [--no-emit] [--memory-every <ms>]
+ * --memory-every <ms> writes `MEM {"t":s,"rss":MB,"heapUsed":MB,"heapTotal":MB,"external":MB,"arrayBuffers":MB}` lines to stderr.
  * Profile: node --cpu-prof --cpu-prof-dir=bench/results/profile --import tsx bench/lib/serve-target.ts emulator-metrics
  */
 import express from 'express';
@@ -102,5 +103,14 @@ const stop = async () => {
   await running.close();
   process.exit(0);
 };
+if (value('memory-every')) {
+  const started = performance.now();
+  const mb = (n: number) => Math.round((n / 1048576) * 10) / 10;
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const t = Math.round((performance.now() - started) / 1000);
+    process.stderr.write(`MEM ${JSON.stringify({ t, rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) })}\n`);
+  }, Number(value('memory-every'))).unref();
+}
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
