@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { preloadEncodings } from '../mock-models/index.js';
+import { encodingForModel, lookupModel, preloadEncodings, type EncodingName } from '../mock-models/index.js';
 import { createEmulator, type Emulator } from './app.js';
 import type { EmulatorConfig } from './config/schema.js';
 
@@ -8,7 +8,8 @@ const TWIN_REQUESTS_PER_API = 8;
 
 /**
  * Makes the first request as fast as the tenth, before the banner says the emulator is ready:
- * 1. loads the tokenizer encodings and runs one chat call through each of the emulator's mock models (reset after);
+ * 1. loads the tokenizer encodings the configured deployments use (o200k alone for the labs; each costs 0.1–0.35 s,
+ *    so the others load at their first use) and runs one chat call through each of the emulator's mock models (reset after);
  * 2. starts a twin of the emulator (same configuration; its own in-memory counters, telemetry and mocks) on a
  *    loopback port and sends it the seed labs' chat request over new connections, as a notebook does, so the
  *    gateway, policies, telemetry writes and the HTTP stack run compiled code. The twin is closed; nothing it
@@ -17,7 +18,7 @@ const TWIN_REQUESTS_PER_API = 8;
  *    shares one handle with the other workers, whose gateways would answer the twin's requests.
  */
 export async function warmUp(emulator: Emulator, config: EmulatorConfig, options: { twin?: boolean } = {}): Promise<void> {
-  preloadEncodings();
+  preloadEncodings(configuredEncodings(emulator.config));
   for (const [id, mock] of emulator.mocks) {
     const backend = emulator.config.backends.find((b) => b.id === id);
     const deployment = backend?.deployments?.[0];
@@ -29,6 +30,16 @@ export async function warmUp(emulator: Emulator, config: EmulatorConfig, options
   }
   if (options.twin === false || twinWouldSendTraffic(emulator)) return;
   await warmUpTwin(config);
+}
+
+/** The mock models' encodings and those the gateway's token estimator picks by model name; o200k (the default) if none. */
+function configuredEncodings(config: Emulator['config']): EncodingName[] {
+  const names = new Set<EncodingName>();
+  for (const d of config.backends.flatMap((b) => b.deployments ?? [])) {
+    names.add(d.encoding ?? lookupModel(d.model)?.encoding ?? encodingForModel(d.model));
+    names.add(encodingForModel(d.model));
+  }
+  return names.size ? [...names] : ['o200k_base'];
 }
 
 function twinWouldSendTraffic(emulator: Emulator): boolean {

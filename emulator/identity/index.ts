@@ -130,11 +130,25 @@ export function checkIdentityConfig(config: IdentityConfig): void {
   });
 }
 
-export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): EmulatorIdentity {
+/**
+ * `key` may be a loader, called at the first signature or key-set read: generating an RSA key costs ~0.1 s of
+ * start-up, and most runs never mint or validate an emulator token.
+ */
+export function createIdentity(config: IdentityConfig = {}, key?: SigningKey | (() => SigningKey)): EmulatorIdentity {
   checkIdentityConfig(config);
-  key ??= loadSigningKey({ ...(config.signingKey ? { jwk: config.signingKey } : {}) });
+  // A configured JWK is read now, so that an invalid one fails the start (it costs no generation).
+  if (key === undefined && config.signingKey) key = loadSigningKey({ jwk: config.signingKey });
+  const load = typeof key === 'function' ? key : () => loadSigningKey({});
+  let loaded = typeof key === 'object' ? key : undefined;
+  const signingKey = (): SigningKey => (loaded ??= load());
   const tenantId = config.tenantId ?? DEFAULT_TENANT_ID;
-  const keys: JSONWebKeySet = { keys: [key.publicJwk] };
+  // One object for the emulator's life (validators cache their key set by it); its key list is read on first use.
+  let list: JSONWebKeySet['keys'] | undefined;
+  const keys = {
+    get keys() {
+      return (list ??= [signingKey().publicJwk]);
+    },
+  } as JSONWebKeySet;
   const tenantIdOf = (tenant: string) => (GUID.test(tenant) ? tenant.toLowerCase() : tenantId);
   const issuerOf = (tenant: string, version: '1.0' | '2.0' = '2.0') =>
     version === '1.0' ? `https://sts.windows.net/${tenantIdOf(tenant)}/` : `https://login.microsoftonline.com/${tenantIdOf(tenant)}/v2.0`;
@@ -147,7 +161,9 @@ export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): E
 
   return {
     tenantId,
-    signingKey: key,
+    get signingKey() {
+      return signingKey();
+    },
     wwwAuthenticateOnFailure: config.wwwAuthenticateOnFailure ?? false,
     jwks: () => keys,
     issuerOf,
@@ -217,7 +233,7 @@ export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): E
         ...o.claims,
       };
       for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
-      return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid }).sign(key.privateKey);
+      return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: signingKey().kid }).sign(signingKey().privateKey);
     },
   };
 }
