@@ -35,7 +35,7 @@ function send(url: string, path: string, options: { method?: string; headers?: R
 const CHAT_PATH = '/inference/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2025-03-01-preview';
 const chatBody = JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }] });
 
-describe.skipIf(!REDIS_URL)('start --workers 2', () => {
+describe.skipIf(!REDIS_URL)(`start --workers 2 (${REDIS_URL ? REDIS_URL : 'skipped: REDIS_URL unset; .ci/run starts redis-server and sets it'})`, () => {
   it('both workers serve (health names both), the 100 TPM limit holds across them, telemetry rows match one process for the same traffic', async () => {
     const data = mkdtempSync(join(tmpdir(), 'age-cluster-'));
     dirs.push(data);

@@ -35,7 +35,7 @@ async function exhaustThenAskOther(a: { url: string; key: string }, b: { url: st
   return chat(b);
 }
 
-describe.skipIf(!REDIS_URL)('start --counters redis://', () => {
+describe.skipIf(!REDIS_URL)(`start --counters redis:// (${REDIS_URL ? REDIS_URL : 'skipped: REDIS_URL unset; .ci/run starts redis-server and sets it'})`, () => {
   it('shared topology: a gateway refuses once the other spent the subscription minute; the banner names the store', async () => {
     const group = `cli-${process.pid}-shared`;
     const a = await gateway(['--counters', REDIS_URL!, '--counters-group', group]);

@@ -51,7 +51,7 @@ async function alternate(gateways: RunningEmulator[], clock: ControllableClock):
   return perMinute;
 }
 
-describe.skipIf(!REDIS_URL)('Redis counter store across two gateways', () => {
+describe.skipIf(!REDIS_URL)(`Redis counter store across two gateways (${REDIS_URL ? REDIS_URL : 'skipped: REDIS_URL unset; .ci/run starts redis-server and sets it'})`, () => {
   afterAll(async () => {
     for (const s of stores) await s.close();
   });
@@ -143,7 +143,7 @@ async function redisProxy(target: URL): Promise<{ url: string; cut(): Promise<vo
   return { url: `redis://127.0.0.1:${port}`, cut, restore: listen, close: cut };
 }
 
-describe.skipIf(!REDIS_URL)('Redis unavailable mid-run', () => {
+describe.skipIf(!REDIS_URL)(`Redis unavailable mid-run (${REDIS_URL ? REDIS_URL : 'skipped: REDIS_URL unset; .ci/run starts redis-server and sets it'})`, () => {
   let proxy: Awaited<ReturnType<typeof redisProxy>>;
   beforeAll(async () => {
     proxy = await redisProxy(new URL(REDIS_URL!));

@@ -47,7 +47,7 @@ async function query(gw: RunningEmulator, kql: string): Promise<Array<Record<str
   return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c.name, r[i]])));
 }
 
-describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () => {
+describe.skipIf(SKIP_REASON !== undefined)(`dashboard in headless Chromium${SKIP_REASON ? ` (skipped: ${SKIP_REASON})` : ''}`, () => {
   let metricsGw: RunningEmulator;
   let limitsGw: RunningEmulator;
   let browser: Browser;
@@ -333,9 +333,3 @@ describe.skipIf(SKIP_REASON !== undefined)('dashboard in headless Chromium', () 
     expect(Math.min(...runs.map((r) => r.ready))).toBeLessThan(1_000);
   });
 });
-
-if (SKIP_REASON) {
-  describe('dashboard in headless Chromium', () => {
-    it.skip(`skipped: ${SKIP_REASON}`, () => {});
-  });
-}
