@@ -150,11 +150,9 @@ export function createEmulator(options: CreateEmulatorOptions): Emulator {
   let router = createBackendRouter(config.backends, clock);
   const identityConfig = options.config.identity ?? {};
   checkIdentityConfig(identityConfig);
-  // A configured JWK is checked now and a data directory's key kept there from the start; a per-process key
-  // (in-memory runs) is generated at its first use.
-  const keyOptions = { ...(identityConfig.signingKey ? { jwk: identityConfig.signingKey } : {}), ...(options.identityKeyDir ? { dataDir: options.identityKeyDir } : {}) };
-  const eagerKey = identityConfig.signingKey !== undefined || options.identityKeyDir !== undefined;
-  const identity = createIdentity(identityConfig, eagerKey ? loadSigningKey(keyOptions) : () => loadSigningKey(keyOptions));
+  // A data directory's key is kept there from the start; without one createIdentity reads a configured JWK at once
+  // and generates a per-process key at its first use.
+  const identity = createIdentity(identityConfig, options.identityKeyDir ? loadSigningKey({ ...(identityConfig.signingKey ? { jwk: identityConfig.signingKey } : {}), dataDir: options.identityKeyDir }) : undefined);
 
   let forwarder = withBackendRouter(createForwarder({ clock, backends: config.backends, mocks }), router);
   const estimator = createTokenEstimator((deployment) => (deployment ? deploymentModels.get(deployment) ?? deployment : undefined));

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { encodingForModel, lookupModel, preloadEncodings, type EncodingName } from '../mock-models/index.js';
+import { deploymentEncoding, encodingForModel, preloadEncodings, type EncodingName } from '../mock-models/index.js';
 import { createEmulator, type Emulator } from './app.js';
 import type { EmulatorConfig } from './config/schema.js';
 
@@ -36,7 +36,7 @@ export async function warmUp(emulator: Emulator, config: EmulatorConfig, options
 function configuredEncodings(config: Emulator['config']): EncodingName[] {
   const names = new Set<EncodingName>();
   for (const d of config.backends.flatMap((b) => b.deployments ?? [])) {
-    names.add(d.encoding ?? lookupModel(d.model)?.encoding ?? encodingForModel(d.model));
+    names.add(deploymentEncoding(d));
     names.add(encodingForModel(d.model));
   }
   return names.size ? [...names] : ['o200k_base'];

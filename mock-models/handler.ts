@@ -657,6 +657,11 @@ function modelFromBody(body: unknown): string {
   return model;
 }
 
+/** The encoding a deployment's tokens are counted with: its own setting, its catalogue model's, or the model-name default. */
+export function deploymentEncoding(config: Pick<DeploymentConfig, 'model' | 'encoding'>): EncodingName {
+  return config.encoding ?? lookupModel(config.model)?.encoding ?? encodingForModel(config.model);
+}
+
 function resolveDeployment(config: DeploymentConfig, defaultRegion: string): ResolvedDeployment {
   const info = lookupModel(config.model);
   const random = createRandom(`fingerprint:${config.model}:${config.version ?? info?.version ?? ''}`);
@@ -666,7 +671,7 @@ function resolveDeployment(config: DeploymentConfig, defaultRegion: string): Res
     model: config.model,
     info: info ? { ...info, version: config.version ?? info.version } : config.version ? { version: config.version, kind: config.kind ?? 'chat', encoding: config.encoding ?? encodingForModel(config.model) } : undefined,
     kind: config.kind ?? info?.kind ?? 'chat',
-    encoding: config.encoding ?? info?.encoding ?? encodingForModel(config.model),
+    encoding: deploymentEncoding(config),
     region: config.region ?? defaultRegion,
     systemFingerprint: `fp_${randomHex(random, 10)}`,
   };

@@ -3,7 +3,7 @@
  * (`createMockModels().handle(request)`), over HTTP (`createMockModelsServer`) or through msw
  * (`mock-models/msw.ts`, the only file that imports msw).
  */
-export { createMockModels, matchRoute, DEFAULT_REGION, DEFAULT_API_VERSION } from './handler.js';
+export { createMockModels, deploymentEncoding, matchRoute, DEFAULT_REGION, DEFAULT_API_VERSION } from './handler.js';
 export type { Operation, RouteMatch } from './handler.js';
 export type {
   ClockLike,

@@ -131,16 +131,14 @@ export function checkIdentityConfig(config: IdentityConfig): void {
 }
 
 /**
- * `key` may be a loader, called at the first signature or key-set read: generating an RSA key costs ~0.1 s of
- * start-up, and most runs never mint or validate an emulator token.
+ * Without `key`, a configured JWK is read now (an invalid one fails the start) and otherwise a key is generated at the
+ * first signature or key-set read: generating an RSA key costs ~0.1 s of start-up, and most runs never mint or
+ * validate an emulator token.
  */
-export function createIdentity(config: IdentityConfig = {}, key?: SigningKey | (() => SigningKey)): EmulatorIdentity {
+export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): EmulatorIdentity {
   checkIdentityConfig(config);
-  // A configured JWK is read now, so that an invalid one fails the start (it costs no generation).
-  if (key === undefined && config.signingKey) key = loadSigningKey({ jwk: config.signingKey });
-  const load = typeof key === 'function' ? key : () => loadSigningKey({});
-  let loaded = typeof key === 'object' ? key : undefined;
-  const signingKey = (): SigningKey => (loaded ??= load());
+  let loaded = key ?? (config.signingKey ? loadSigningKey({ jwk: config.signingKey }) : undefined);
+  const signingKey = (): SigningKey => (loaded ??= loadSigningKey({}));
   const tenantId = config.tenantId ?? DEFAULT_TENANT_ID;
   // One object for the emulator's life (validators cache their key set by it); its key list is read on first use.
   let list: JSONWebKeySet['keys'] | undefined;
