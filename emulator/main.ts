@@ -12,7 +12,7 @@ import { connectionString } from './app-insights/query-api.js';
 import { runQueryCommand, type QueryFormat } from './app-insights/query-cli.js';
 import { createSqliteTelemetryStore, createSqliteTelemetryStoreRecovering, TelemetryStoreOpenError } from './app-insights/sqlite-store.js';
 import { ensureSelfSignedCertificate, trustHint } from './app-insights/tls.js';
-import { CLIENT_CERTIFICATE_TLS, closeGracefully, createEmulator, type Emulator } from './app.js';
+import { CLIENT_CERTIFICATE_TLS, closeGracefully, createEmulator, slowClientTimeouts, type Emulator } from './app.js';
 import { addTokensCommand } from './identity/cli.js';
 import { defaultAppInsightsIdentity } from './app-insights/store.js';
 import { ConfigError, loadConfigFile, resolveConfig } from './config/load.js';
@@ -317,7 +317,7 @@ export async function startEmulatorFromCli(
       opts.cert && opts.key
         ? { cert: readFileSync(opts.cert, 'utf8'), key: readFileSync(opts.key, 'utf8'), certPath: resolve(opts.cert), generated: false }
         : await ensureSelfSignedCertificate(dataDir); // real time: TLS clients check validity against the wall clock
-    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, ...CLIENT_CERTIFICATE_TLS }, emulator.listener);
+    httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key, ...CLIENT_CERTIFICATE_TLS, ...slowClientTimeouts(emulator.config.gateway) }, emulator.listener);
     await new Promise<void>((res, rej) => {
       httpsServer!.once('error', rej);
       httpsServer!.listen(opts.httpsPort, opts.host, () => res());
