@@ -110,8 +110,10 @@ export async function handleGatewayRequest(req: IncomingMessage, res: ServerResp
   const config = deps.config();
   const product = gate.productId ? config.products.find((p) => p.id === gate.productId) ?? null : null;
   const sub = gate.subscription;
+  // context.Timestamp, the token limits' charge instant and the log rows' TimeGenerated are one instant.
   const ctx = engine.createContext({
     requestId,
+    timestamp: startedAt,
     request: {
       method,
       originalUrl: url,

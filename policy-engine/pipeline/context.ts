@@ -6,10 +6,12 @@ import type { GatewayRequestState, RequestContext } from './types.js';
 /** What the gateway knows when a request arrives; the rest of the RequestContext starts empty. */
 export type RequestContextInit = Pick<RequestContext, 'requestId' | 'services' | 'subscription' | 'api' | 'operation' | 'product' | 'user' | 'deployment'> & {
   request: Omit<GatewayRequestState, 'bodyConsumed' | 'url'> & { url?: URL };
+  /** When the request arrived (default: now on the services' clock); the gateway passes the instant its logs use. */
+  timestamp?: number;
 };
 
 export function createRequestContext(init: RequestContextInit): RequestContext {
-  const timestamp = init.services.clock.now();
+  const timestamp = init.timestamp ?? init.services.clock.now();
   let expressionContext: unknown;
   let promptEstimate: number | undefined;
   let requestBody: MessageBody | undefined;
