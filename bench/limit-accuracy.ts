@@ -207,8 +207,7 @@ async function measure(s: Scenario) {
     steadyMeanRatio: steady.length ? Number((steady.reduce((a, w) => a + w.admittedTokens, 0) / steady.length / s.tpm).toFixed(3)) : null,
     worstSlidingWindowTokens: worstSliding,
     withinBound: complete.every((w) => w.admittedTokens <= bound),
-    // Informational (suspected, not verified): TimeGenerated is read just before the limiter's ctx.timestamp; at c = 1 admissions sit
-    // exactly where the oldest entry expires, so a one-tick offset can put one extra request in this window.
+    // TimeGenerated is the limiter's charge instant (context.Timestamp), so this is the limiter's own sliding view.
     slidingWithinBound: worstSliding <= bound,
     byCompletion: {
       worstWindowTokens: worstByCompletion,
