@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { decodeJwt } from 'jose';
 import { createClock } from '../../policy-engine/index.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { IdentityConfig } from '../config/schema.js';
@@ -61,6 +60,7 @@ export function addTokensCommand(program: Command, out: (line: string) => void):
         if (problem) throw new UsageError(problem);
         const token = opts.url ? await mintRemote(opts.url, request, opts.adminKey) : await mintLocal(opts, request);
         if (!opts.json) return out(token);
+        const { decodeJwt } = await import('jose');
         out(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: request.noExpiration ? null : request.expiresInSeconds ?? 3600, claims: decodeJwt(token) }, null, 2));
       } catch (error) {
         process.stderr.write(`tokens mint: ${error instanceof Error ? error.message : String(error)}\n`);

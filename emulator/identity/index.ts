@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
 import type { AuthorizationCredential, IdentityService, OpenIdKeySource } from '../../policy-engine/identity/types.js';
 import { ConfigError } from '../config/load.js';
 import type { IdentityConfig } from '../config/schema.js';
@@ -231,6 +231,7 @@ export function createIdentity(config: IdentityConfig = {}, key?: SigningKey): E
         ...o.claims,
       };
       for (const [k, v] of Object.entries(claims)) if (v === undefined) delete claims[k];
+      const { SignJWT } = await import('jose'); // loaded at the first token, not at start
       return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: signingKey().kid }).sign(signingKey().privateKey);
     },
   };

@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { RequestContext } from '../pipeline/types.js';
 import type { PolicyElement } from '../xml/model.js';
 import { definePolicy, type ValueSource } from './define.js';
@@ -9,7 +10,15 @@ import { readBodyText, targetsResponse } from './shared/message-body.js';
 /** The reference's limit for max-size. */
 const MAX_SIZE = 102400;
 
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+let ajv: Ajv | undefined;
+/** Ajv (~70 ms of imports) is required at the first validation, not at start. */
+function validator(): Ajv {
+  if (!ajv) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new AjvClass({ strict: false, allErrors: false, validateFormats: false });
+  }
+  return ajv;
+}
 /** Compiled validators per schema object of the API's document and additional-properties override. */
 const compiled = new WeakMap<object, Map<string, ValidateFunction>>();
 
@@ -18,7 +27,7 @@ function validatorFor(ctx: RequestContext, schema: object, additional: boolean |
   if (!byOverride) compiled.set(schema, (byOverride = new Map()));
   const key = String(additional);
   let validate = byOverride.get(key);
-  if (!validate) byOverride.set(key, (validate = ajv.compile(toJsonSchema(schema, ctx, additional) as object)));
+  if (!validate) byOverride.set(key, (validate = validator().compile(toJsonSchema(schema, ctx, additional) as object)));
   return validate;
 }
 

@@ -1,5 +1,4 @@
 import { XMLValidator } from 'fast-xml-parser';
-import { Xslt, XmlParser } from 'xslt-processor';
 import { toCSharpString } from '../expressions/index.js';
 import { PolicyError } from '../pipeline/last-error.js';
 import type { PolicyElement } from '../xml/model.js';
@@ -101,6 +100,7 @@ export const xslTransform = definePolicy({
         const valid = XMLValidator.validate(input);
         if (valid !== true) throw failure(`The ${response ? 'response' : 'request'} body is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}).`);
         const values = parameters.map((p) => ({ name: p.name, value: toCSharpString(p.value.get(ctx)) }));
+        const { Xslt, XmlParser } = await import('xslt-processor'); // loaded at the first transformation, not at start
         const xslt = new Xslt({
           parameters: values,
           fetchFunction: (uri) => Promise.reject(new Error(`'${uri}' is not loaded: the emulator resolves no external documents.`)),

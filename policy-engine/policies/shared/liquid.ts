@@ -1,4 +1,5 @@
-import { Drop, filters as builtin, Liquid, type FilterImplOptions, type Template } from 'liquidjs';
+import { createRequire } from 'node:module';
+import type { FilterImplOptions, Liquid, Template } from 'liquidjs';
 import { CsDateTime, formatDateTime, parseDateTime } from '../../expressions/runtime/datetime.js';
 import { toCSharpString } from '../../expressions/index.js';
 import type { RequestContext } from '../../pipeline/types.js';
@@ -10,73 +11,85 @@ import { isJsonMediaType, isXmlMediaType, xmlToJsonValue } from './xml-json.js';
  * API Management's Liquid (DotLiquid in "C# mode"): the filters the set-body reference lists, in Pascal case, and
  * DotLiquid's standard tags. Other filters and tags (include, render, layout, echo, liquid …) are refused at load.
  */
-const FILTERS: Record<string, FilterImplOptions> = {
-  Abs: builtin.abs!,
-  Append: builtin.append!,
-  AtLeast: builtin.at_least!,
-  AtMost: builtin.at_most!,
-  Capitalize: builtin.capitalize!,
-  Compact: builtin.compact!,
-  Currency: (value: unknown) => currency(value),
-  Date: (value: unknown, format?: unknown) => liquidDate(value, format),
-  Default: builtin.default!,
-  // C#: integer / integer is integer division (toward zero)
-  DividedBy: (value: unknown, divisor: unknown) => (Number.isInteger(Number(value)) && Number.isInteger(Number(divisor)) ? Math.trunc(Number(value) / Number(divisor)) : Number(value) / Number(divisor)),
-  Downcase: builtin.downcase!,
-  Escape: builtin.escape!,
-  First: builtin.first!,
-  H: builtin.escape!,
-  Join: builtin.join!,
-  Last: builtin.last!,
-  Lstrip: builtin.lstrip!,
-  Map: builtin.map!,
-  Minus: builtin.minus!,
-  Modulo: builtin.modulo!,
-  NewlineToBr: builtin.newline_to_br!,
-  Plus: builtin.plus!,
-  Prepend: builtin.prepend!,
-  Remove: builtin.remove!,
-  RemoveFirst: builtin.remove_first!,
-  Replace: builtin.replace!,
-  ReplaceFirst: builtin.replace_first!,
-  Round: builtin.round!,
-  Rstrip: builtin.rstrip!,
-  Size: builtin.size!,
-  Slice: builtin.slice!,
-  Sort: builtin.sort!,
-  Split: builtin.split!,
-  Strip: builtin.strip!,
-  StripHtml: builtin.strip_html!,
-  StripNewlines: builtin.strip_newlines!,
-  Times: builtin.times!,
-  Truncate: builtin.truncate!,
-  TruncateWords: builtin.truncatewords!,
-  Uniq: builtin.uniq!,
-  Upcase: builtin.upcase!,
-  UrlDecode: builtin.url_decode!,
-  UrlEncode: builtin.url_encode!,
-};
+function filtersOf(builtin: typeof import('liquidjs').filters): Record<string, FilterImplOptions> {
+  return {
+    Abs: builtin.abs!,
+    Append: builtin.append!,
+    AtLeast: builtin.at_least!,
+    AtMost: builtin.at_most!,
+    Capitalize: builtin.capitalize!,
+    Compact: builtin.compact!,
+    Currency: (value: unknown) => currency(value),
+    Date: (value: unknown, format?: unknown) => liquidDate(value, format),
+    Default: builtin.default!,
+    // C#: integer / integer is integer division (toward zero)
+    DividedBy: (value: unknown, divisor: unknown) => (Number.isInteger(Number(value)) && Number.isInteger(Number(divisor)) ? Math.trunc(Number(value) / Number(divisor)) : Number(value) / Number(divisor)),
+    Downcase: builtin.downcase!,
+    Escape: builtin.escape!,
+    First: builtin.first!,
+    H: builtin.escape!,
+    Join: builtin.join!,
+    Last: builtin.last!,
+    Lstrip: builtin.lstrip!,
+    Map: builtin.map!,
+    Minus: builtin.minus!,
+    Modulo: builtin.modulo!,
+    NewlineToBr: builtin.newline_to_br!,
+    Plus: builtin.plus!,
+    Prepend: builtin.prepend!,
+    Remove: builtin.remove!,
+    RemoveFirst: builtin.remove_first!,
+    Replace: builtin.replace!,
+    ReplaceFirst: builtin.replace_first!,
+    Round: builtin.round!,
+    Rstrip: builtin.rstrip!,
+    Size: builtin.size!,
+    Slice: builtin.slice!,
+    Sort: builtin.sort!,
+    Split: builtin.split!,
+    Strip: builtin.strip!,
+    StripHtml: builtin.strip_html!,
+    StripNewlines: builtin.strip_newlines!,
+    Times: builtin.times!,
+    Truncate: builtin.truncate!,
+    TruncateWords: builtin.truncatewords!,
+    Uniq: builtin.uniq!,
+    Upcase: builtin.upcase!,
+    UrlDecode: builtin.url_decode!,
+    UrlEncode: builtin.url_encode!,
+  };
+}
 
 /** liquidjs tags DotLiquid does not have, or that need a file system. */
 const REFUSED_TAGS = ['include', 'render', 'layout', 'block', 'echo', 'liquid', '#'];
 
-function createEngine(): Liquid {
-  const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true });
-  for (const name of Object.keys(liquid.filters)) delete liquid.filters[name];
-  for (const name of REFUSED_TAGS) delete liquid.tags[name];
-  for (const [name, impl] of Object.entries(FILTERS)) liquid.registerFilter(name, impl);
-  return liquid;
+interface LiquidRuntime {
+  engine: Liquid;
+  LiquidDateTime: ReturnType<typeof dropClasses>['LiquidDateTime'];
+  LiquidUrl: ReturnType<typeof dropClasses>['LiquidUrl'];
 }
 
-const ENGINE = createEngine();
+let runtime: LiquidRuntime | undefined;
+
+/** liquidjs (~70 ms of imports) is required with the first template (policies parse theirs at load), not at start. */
+function liquid(): LiquidRuntime {
+  if (runtime) return runtime;
+  const { Drop, filters, Liquid: LiquidEngine } = createRequire(import.meta.url)('liquidjs') as typeof import('liquidjs');
+  const engine = new LiquidEngine({ strictFilters: true, ownPropertyOnly: true });
+  for (const name of Object.keys(engine.filters)) delete engine.filters[name];
+  for (const name of REFUSED_TAGS) delete engine.tags[name];
+  for (const [name, impl] of Object.entries(filtersOf(filters))) engine.registerFilter(name, impl);
+  return (runtime = { engine, ...dropClasses(Drop) });
+}
 
 /**
  * The element's inner markup as a Liquid template, parsed at load time; a template Liquid cannot parse is reported
  * on the element (the message names the unsupported filter or tag) and gives undefined.
  */
 export function compileLiquid(node: PolicyElement, env: CompileEnv): Template[] | undefined {
+  const { engine } = liquid();
   try {
-    return ENGINE.parse(env.innerMarkup(node));
+    return engine.parse(env.innerMarkup(node));
   } catch (error) {
     const message = (error as Error).message.replace(/^undefined filter: (\S+?),/, (_m, f: string) => `filter '${f}' is not one API Management's Liquid supports (filters are Pascal case, e.g. Upcase),`);
     env.report('PolAttributeConflict', node.nameSpan, [node.name, `Liquid template: ${message}`]);
@@ -89,23 +102,14 @@ let renderNow = 0;
 
 export function renderLiquid(template: Template[], scope: Record<string, unknown>, now: number): string {
   renderNow = now;
-  return ENGINE.renderSync(template, scope) as string;
+  return liquid().engine.renderSync(template, scope) as string;
 }
 
-/** A System.DateTime in a template: prints as DotLiquid does ('MM/dd/yyyy HH:mm:ss'), formatted by the Date filter. */
-class LiquidDateTime extends Drop {
-  constructor(readonly value: CsDateTime) {
-    super();
-  }
-  override valueOf(): string {
-    return formatDateTime(this.value, 'G');
-  }
-}
 
 /** `Date:"yyyyMMddTHH:mm:ssZ"` with .NET format strings; "now"/"today" and date strings are parsed first. */
 function liquidDate(value: unknown, format: unknown): unknown {
   let date: CsDateTime | undefined;
-  if (value instanceof LiquidDateTime) date = value.value;
+  if (value instanceof liquid().LiquidDateTime) date = value.value;
   else if (typeof value === 'string') {
     const text = value.trim().toLowerCase();
     date = text === 'now' || text === 'today' ? new CsDateTime(text === 'now' ? renderNow : renderNow - (renderNow % 86400000)) : parseDateTime(value);
@@ -130,10 +134,10 @@ const MS_DATE = /^\/Date\((-?\d+)([+-]\d{4})?\)\/$/;
 function withDates(value: unknown): unknown {
   if (typeof value === 'string') {
     const ms = MS_DATE.exec(value);
-    if (ms) return new LiquidDateTime(new CsDateTime(Number(ms[1]), 'Utc'));
+    if (ms) return new (liquid().LiquidDateTime)(new CsDateTime(Number(ms[1]), 'Utc'));
     if (ISO_DATE.test(value)) {
       const parsed = parseDateTime(value);
-      if (parsed) return new LiquidDateTime(parsed);
+      if (parsed) return new (liquid().LiquidDateTime)(parsed);
     }
     return value;
   }
@@ -177,34 +181,6 @@ export function liquidBody(text: string, contentType: string | undefined, option
   return undefined;
 }
 
-class LiquidUrl extends Drop {
-  readonly Scheme: string;
-  readonly Host: string;
-  readonly Port: number;
-  readonly Path: string;
-  readonly Query: Record<string, string>;
-  readonly QueryString: string;
-  constructor(private readonly url: URL) {
-    super();
-    this.Scheme = url.protocol.replace(/:$/, '');
-    this.Host = url.hostname;
-    this.Port = Number(url.port || (this.Scheme === 'https' ? 443 : 80));
-    this.Path = url.pathname;
-    const query: Record<string, string> = {};
-    for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
-    this.Query = query;
-    this.QueryString = url.search;
-  }
-  get ToUri(): string {
-    return this.url.toString();
-  }
-  get ToString(): string {
-    return this.url.toString();
-  }
-  override valueOf(): string {
-    return this.url.toString();
-  }
-}
 
 /** Header values joined with ',' under the name as sent, lower case and canonical case (Content-Type). */
 function headerObject(entries: Array<[string, string[]]>): Record<string, string> {
@@ -224,10 +200,10 @@ export function liquidContext(ctx: RequestContext): Record<string, unknown> {
   for (const [name, value] of ctx.variables.entries()) variables[name] = value === null || value === undefined ? value : typeof value === 'object' ? toCSharpString(value) : value;
   return {
     Request: {
-      Url: new LiquidUrl(ctx.request.url),
+      Url: new (liquid().LiquidUrl)(ctx.request.url),
       Method: ctx.request.method,
       OriginalMethod: ctx.request.method,
-      OriginalUrl: new LiquidUrl(ctx.request.originalUrl),
+      OriginalUrl: new (liquid().LiquidUrl)(ctx.request.originalUrl),
       IpAddress: ctx.request.ipAddress,
       MatchedParameters: { ...ctx.request.matchedParameters },
       HasBody: (ctx.request.body?.length ?? 0) > 0,
@@ -239,4 +215,46 @@ export function liquidContext(ctx: RequestContext): Record<string, unknown> {
       : { StatusCode: 0, Headers: {} },
     Variables: variables,
   };
+}
+
+/** The Drops templates bind to, on liquidjs's Drop (loaded with the engine). */
+function dropClasses(Drop: typeof import('liquidjs').Drop) {
+  /** A System.DateTime in a template: prints as DotLiquid does ('MM/dd/yyyy HH:mm:ss'), formatted by the Date filter. */
+  class LiquidDateTime extends Drop {
+    constructor(readonly value: CsDateTime) {
+      super();
+    }
+    override valueOf(): string {
+      return formatDateTime(this.value, 'G');
+    }
+  }
+  class LiquidUrl extends Drop {
+    readonly Scheme: string;
+    readonly Host: string;
+    readonly Port: number;
+    readonly Path: string;
+    readonly Query: Record<string, string>;
+    readonly QueryString: string;
+    constructor(private readonly url: URL) {
+      super();
+      this.Scheme = url.protocol.replace(/:$/, '');
+      this.Host = url.hostname;
+      this.Port = Number(url.port || (this.Scheme === 'https' ? 443 : 80));
+      this.Path = url.pathname;
+      const query: Record<string, string> = {};
+      for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
+      this.Query = query;
+      this.QueryString = url.search;
+    }
+    get ToUri(): string {
+      return this.url.toString();
+    }
+    get ToString(): string {
+      return this.url.toString();
+    }
+    override valueOf(): string {
+      return this.url.toString();
+    }
+  }
+  return { LiquidDateTime, LiquidUrl };
 }

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { AuthorizationObject, JwtToken, type IdentityService, type OpenIdKeySource } from '../../identity/types.js';
 import { apimErrorBody, PolicyError } from '../../pipeline/last-error.js';
 import type { RequestContext } from '../../pipeline/types.js';
@@ -118,14 +118,22 @@ export function extractToken(ctx: RequestContext, source: TokenSource, fallbackH
 }
 
 /** A key to try: a key set from an OpenID configuration / tenant, or an inline `<key>`. */
-export type VerificationKey = { kind: 'jwks'; get: JWTVerifyGetKey } | { kind: 'key'; key: KeyObject | Uint8Array; id: string | undefined };
+export type VerificationKey = { kind: 'jwks'; keys: JSONWebKeySet } | { kind: 'key'; key: KeyObject | Uint8Array; id: string | undefined };
 
-const KEY_SETS = new WeakMap<object, VerificationKey>();
+/** jose (~70 ms of imports) loads at the first token validation, not at start. */
+let jose: Promise<typeof import('jose')> | undefined;
+const loadJose = () => (jose ??= import('jose'));
+
+const KEY_SETS = new WeakMap<object, JWTVerifyGetKey>();
+
+export function keySetFrom(source: OpenIdKeySource): VerificationKey {
+  return { kind: 'jwks', keys: source.keys };
+}
 
 /** One jose key set per JWKS object (it caches the imported keys). */
-export function keySetFrom(source: OpenIdKeySource): VerificationKey {
-  let set = KEY_SETS.get(source.keys);
-  if (!set) KEY_SETS.set(source.keys, (set = { kind: 'jwks', get: createLocalJWKSet(source.keys) }));
+function localKeySet(j: typeof import('jose'), keys: JSONWebKeySet): JWTVerifyGetKey {
+  let set = KEY_SETS.get(keys);
+  if (!set) KEY_SETS.set(keys, (set = j.createLocalJWKSet(keys)));
   return set;
 }
 
@@ -192,11 +200,12 @@ export interface VerifyOptions {
 
 /** Verifies signature, lifetime, issuer, audience and required claims; fails the request as APIM does. */
 export async function verifyToken(ctx: RequestContext, token: string, o: VerifyOptions): Promise<{ payload: JWTPayload; header: Record<string, unknown> }> {
+  const j = await loadJose();
   let header: Record<string, unknown>;
   let unverified: JWTPayload;
   try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>;
-    unverified = decodeJwt(token);
+    header = j.decodeProtectedHeader(token) as Record<string, unknown>;
+    unverified = j.decodeJwt(token);
   } catch {
     return fail(ctx, o.policy, o.failure, 'JwtInvalid', 'JWT is not well formed, there are no dots (.) or the segments cannot be decoded.');
   }
@@ -214,12 +223,12 @@ export async function verifyToken(ctx: RequestContext, token: string, o: VerifyO
       try {
         // Lifetime is checked below with APIM's messages; jose verifies the signature only.
         const result = key.kind === 'jwks'
-          ? await jwtVerify(token, key.get, { currentDate: new Date(now), clockTolerance: Number.MAX_SAFE_INTEGER })
-          : await jwtVerify(token, key.key, { currentDate: new Date(now), clockTolerance: Number.MAX_SAFE_INTEGER });
+          ? await j.jwtVerify(token, localKeySet(j, key.keys), { currentDate: new Date(now), clockTolerance: Number.MAX_SAFE_INTEGER })
+          : await j.jwtVerify(token, key.key, { currentDate: new Date(now), clockTolerance: Number.MAX_SAFE_INTEGER });
         payload = result.payload;
         break;
       } catch (error) {
-        lastFailure = joseFailure(error, kid);
+        lastFailure = joseFailure(j.errors, error, kid);
       }
     }
     if (!payload) {
@@ -268,7 +277,7 @@ function checkRequiredClaims(ctx: RequestContext, o: VerifyOptions, payload: JWT
   }
 }
 
-function joseFailure(error: unknown, kid: string | undefined): { reason: string; detail: string } {
+function joseFailure(joseErrors: typeof import('jose')['errors'], error: unknown, kid: string | undefined): { reason: string; detail: string } {
   if (error instanceof joseErrors.JWKSNoMatchingKey) return { reason: 'TokenSignatureKeyNotFound', detail: `Signature validation failed. Unable to match key: kid: '${kid ?? ''}'. Access denied.` };
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return { reason: 'TokenSignatureInvalid', detail: 'Signature validation failed. Access denied.' };
   if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
