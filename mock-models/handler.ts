@@ -415,7 +415,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
     });
   }
 
-  function finishRendered(rendered: Rendered, headers: ModelHeaders, fault: FaultRule | undefined, signal: AbortSignal): ModelResponse {
+  function finishRendered(rendered: Rendered, headers: ModelHeaders, fault: FaultRule | undefined, signal: AbortSignal, call: MockCall): ModelResponse {
     const sleep = (ms: number, s?: AbortSignal): Promise<void> => clock.sleep(ms, s);
     if (rendered.kind === 'sse') {
       const events = rendered.events.slice();
@@ -427,7 +427,8 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       headers.set('cache-control', 'no-cache');
       headers.set('x-ms-stream', 'true');
       const cutAfter = fault?.kind === 'truncated-stream' ? (fault.afterEvents ?? Math.floor(events.length / 2)) : undefined;
-      return { status: 200, headers, body: sseStream(events, { sleep, signal, cutAfter, cutError: () => new MockConnectionError('Mock model backend cut the stream (injected fault).') }) };
+      call.stream = { events: 0 };
+      return { status: 200, headers, body: sseStream(events, { sleep, signal, report: call.stream, cutAfter, cutError: () => new MockConnectionError('Mock model backend cut the stream (injected fault).') }) };
     }
     headers.set('content-type', 'application/json');
     const text = JSON.stringify(rendered.body);
@@ -504,7 +505,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
       const delay = latency.total(rendered.completionTokens);
       if (delay > 0) await clock.sleep(delay, request.signal);
     }
-    return finishRendered(rendered, headers, fault, request.signal);
+    return finishRendered(rendered, headers, fault, request.signal, call);
   }
 
   function modelsList(): Record<string, unknown> {

@@ -15,6 +15,7 @@ export type {
   ScriptedResponse,
 } from './types.js';
 export { directCallOf, ModelHeaders } from './exchange.js';
+export type { StreamReport } from './stream.js';
 export type { DirectCall, ModelRequest, ModelResponse } from './exchange.js';
 export { createMockModelsServer } from './server.js';
 export type { MockModelsServer, ListeningMockModelsServer } from './server.js';

@@ -22,6 +22,17 @@ export interface StreamPacing {
   /** Cut the stream (truncation faults) after this many events, erroring it with `cutError()`. */
   cutAfter?: number;
   cutError?: () => Error;
+  /** Updated as the stream goes: events sent, and how it ended. */
+  report?: StreamReport;
+}
+
+/**
+ * How far a streamed answer got: `completed` (every event sent), `cancelled` (the reader cancelled the body, e.g.
+ * the gateway's client left), `aborted` (the request's signal fired mid-stream) or `cut` (a truncated-stream fault).
+ */
+export interface StreamReport {
+  events: number;
+  end?: 'completed' | 'cancelled' | 'aborted' | 'cut';
 }
 
 const encoder = new TextEncoder();
@@ -31,28 +42,54 @@ export function formatSse(e: Pick<SseEvent, 'event' | 'data' | 'raw'>): string {
   return `${e.event ? `event: ${e.event}\n` : ''}data: ${data}\n\n`;
 }
 
-/** A byte stream of SSE events, each sent after its delay on the injected clock. */
+/**
+ * A byte stream of SSE events, each sent after its delay on the injected clock. Cancelling the stream (or aborting
+ * the request's signal) ends a pending delay at once: no sleep stays queued on the clock.
+ */
 export function sseStream(events: readonly SseEvent[], pacing: StreamPacing): ReadableStream<Uint8Array> {
   let index = 0;
+  const report = pacing.report ?? { events: 0 };
+  // The delays listen on this signal only; the request's signal is forwarded to it until the stream ends.
+  const stop = new AbortController();
+  const upstream = pacing.signal;
+  const onAbort = () => stop.abort(upstream!.reason);
+  if (upstream?.aborted) onAbort();
+  else upstream?.addEventListener('abort', onAbort, { once: true });
+  const end = (how: NonNullable<StreamReport['end']>) => {
+    if (report.end) return;
+    report.end = how;
+    upstream?.removeEventListener('abort', onAbort);
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (report.end) return;
       if (pacing.cutAfter !== undefined && index >= pacing.cutAfter) {
+        end('cut');
         controller.error(pacing.cutError?.() ?? new Error('stream truncated'));
         return;
       }
       const e = events[index];
       if (!e) {
+        end('completed');
         controller.close();
         return;
       }
       index++;
       try {
-        if (e.delayMs > 0) await pacing.sleep(e.delayMs, pacing.signal);
+        if (e.delayMs > 0) await pacing.sleep(e.delayMs, stop.signal);
       } catch (error) {
+        if (report.end) return;
+        end('aborted');
         controller.error(error);
         return;
       }
+      if (report.end) return;
+      report.events++;
       controller.enqueue(encoder.encode(formatSse(e)));
+    },
+    cancel(reason) {
+      end('cancelled');
+      stop.abort(reason);
     },
   });
 }

@@ -1,6 +1,7 @@
 /** Public types of the mock Azure OpenAI model backends. */
 import type { FaultRule, Faults } from './faults.js';
 import type { LatencyOptions } from './latency.js';
+import type { StreamReport } from './stream.js';
 import type { EncodingName } from './tokenizer.js';
 
 /** Any clock with `now()` (epoch ms) and `sleep()`; `policy-engine/clock.ts` clocks fit. */
@@ -90,6 +91,8 @@ export interface MockCall {
   outcome: string;
   promptTokens?: number;
   completionTokens?: number;
+  /** A streamed answer: events sent so far and, once over, how it ended (completed, cancelled, aborted, cut). */
+  stream?: StreamReport;
 }
 
 export interface DeploymentState {

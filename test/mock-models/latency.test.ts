@@ -65,6 +65,45 @@ describe('latency model', () => {
     await reader.cancel();
   });
 
+  it('cancelling a paced stream ends its pending sleep at once; the call log says how each stream ended', async () => {
+    const inner = createVirtualClock();
+    let pending = 0;
+    const clock = { now: () => inner.now(), sleep: (ms: number, signal?: AbortSignal) => (pending++, inner.sleep(ms, signal).finally(() => pending--)) };
+    const models = createMockModels({ clock, deployments: [{ name: 'd', model: 'gpt-4.1-mini', latency: { perTokenMs: 50 } }] });
+    const stream = (signal?: AbortSignal) =>
+      models.handle(new Request('http://x/openai/deployments/d/chat/completions?api-version=2024-10-21', { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: 'Hello' }], stream: true }), ...(signal ? { signal } : {}) }));
+
+    const res = await stream();
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 3; i++) await reader.read(); // filter results, role, first token (no time to first token)
+    await flush();
+    expect(pending).toBe(1);
+    await reader.cancel();
+    await flush();
+    expect(pending).toBe(0);
+    expect(models.calls[0]!.stream).toEqual({ events: 3, end: 'cancelled' });
+
+    const abort = new AbortController();
+    const aborted = (await stream(abort.signal)).body!.getReader();
+    for (let i = 0; i < 3; i++) await aborted.read();
+    abort.abort();
+    await expect(aborted.read()).rejects.toThrow();
+    expect(pending).toBe(0);
+    expect(models.calls[1]!.stream).toEqual({ events: 3, end: 'aborted' });
+
+    const full = (await stream()).body!.getReader();
+    let events = 0;
+    for (;;) {
+      const read = full.read();
+      await flush();
+      inner.advance(50);
+      if ((await read).done) break;
+      events++;
+    }
+    expect(models.calls[2]!.stream).toEqual({ events, end: 'completed' });
+    expect(events).toBe(models.calls[2]!.completionTokens! + 4); // + filter results, role, finish and [DONE]
+  });
+
   it('samples seeded normal delays reproducibly and never below zero', () => {
     const a = createLatency({ perTokenMs: { mean: 19, std: 6 } }, createRandom('s'));
     const b = createLatency({ perTokenMs: { mean: 19, std: 6 } }, createRandom('s'));
