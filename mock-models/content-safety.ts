@@ -24,6 +24,8 @@ export interface MockContentSafetyOptions {
   promptAttacks?: string[];
   /** Longest text `text:analyze` accepts (Azure: 10,000 characters). */
   maxTextLength?: number;
+  /** How many calls `calls` keeps, the most recent (default 5,000, as the mock models); past it the oldest tenth is dropped. */
+  maxCalls?: number;
   clock?: { now(): number };
 }
 
@@ -79,6 +81,8 @@ export const DEFAULT_PROMPT_ATTACKS: readonly string[] = [
 ];
 
 const MAX_TEXT_LENGTH = 10_000;
+/** Calls kept for `calls` unless `maxCalls` says otherwise (a long-running gateway must not grow with every request). */
+export const CONTENT_SAFETY_MAX_CALL_LOG = 5_000;
 const API_VERSIONS = new Set(['2023-10-01', '2024-02-15-preview', '2024-09-01', '2024-09-15-preview']);
 
 function normalise(text: string): string {
@@ -112,6 +116,11 @@ export function createMockContentSafety(options: MockContentSafetyOptions = {}):
   const attacks = options.promptAttacks ?? DEFAULT_PROMPT_ATTACKS;
   const maxText = options.maxTextLength ?? MAX_TEXT_LENGTH;
   const calls: ContentSafetyCall[] = [];
+  const maxCalls = Math.max(1, options.maxCalls ?? CONTENT_SAFETY_MAX_CALL_LOG);
+  const record = (call: ContentSafetyCall) => {
+    if (calls.length >= maxCalls) calls.splice(0, Math.max(1, Math.floor(maxCalls / 10)));
+    calls.push(call);
+  };
 
   function analyze(body: Record<string, unknown>): Response {
     const text = body.text;
@@ -173,7 +182,7 @@ export function createMockContentSafety(options: MockContentSafetyOptions = {}):
       const at = options.clock?.now() ?? 0;
       const version = url.searchParams.get('api-version');
       if (!version || !API_VERSIONS.has(version)) {
-        calls.push({ at, operation: name, status: 404, text: '' });
+        record({ at, operation: name, status: 404, text: '' });
         return errorResponse(404, 'NotFound', 'Resource not found.');
       }
       let body: Record<string, unknown>;
@@ -182,16 +191,16 @@ export function createMockContentSafety(options: MockContentSafetyOptions = {}):
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
         body = parsed as Record<string, unknown>;
       } catch {
-        calls.push({ at, operation: name, status: 400, text: '' });
+        record({ at, operation: name, status: 400, text: '' });
         return errorResponse(400, 'InvalidRequestBody', 'The request body is not valid JSON.');
       }
       if (name === 'text:analyze') {
         const response = analyze(body);
-        calls.push({ at, operation: name, status: response.status, text: typeof body.text === 'string' ? body.text : '' });
+        record({ at, operation: name, status: response.status, text: typeof body.text === 'string' ? body.text : '' });
         return response;
       }
       const { response, text } = shield(body);
-      calls.push({ at, operation: name, status: response.status, text });
+      record({ at, operation: name, status: response.status, text });
       return response;
     },
   };

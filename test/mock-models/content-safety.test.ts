@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMockContentSafety } from '../../mock-models/content-safety.js';
+import { CONTENT_SAFETY_MAX_CALL_LOG, createMockContentSafety } from '../../mock-models/content-safety.js';
 import { resolveConfig } from '../../emulator/config/load.js';
 
 /** The deterministic Content Safety behind backends of type 'content-safety', called as Azure's REST API. */
@@ -57,6 +57,18 @@ describe('mock Content Safety', () => {
     expect((await call(m, 'text:analyze', { nope: 1 })).status).toBe(400);
     expect((await call(m, 'text:analyze', { text: 'x'.repeat(21) })).json.error.code).toBe('InvalidRequestBody');
     expect((await call(m, 'text:analyze', { text: 'hi', outputType: 'TwoLevels' })).status).toBe(400);
+  });
+
+  it('the call log keeps the most recent maxCalls calls (5,000 by default), dropping the oldest tenth when full', async () => {
+    const m = createMockContentSafety({ maxCalls: 10 });
+    for (let i = 0; i < 25; i++) await call(m, 'text:analyze', { text: `t${i}` });
+    expect(m.calls.length).toBeLessThanOrEqual(10);
+    expect(m.calls.map((c) => c.text)).toEqual(Array.from({ length: m.calls.length }, (_, i) => `t${25 - m.calls.length + i}`));
+    const d = createMockContentSafety();
+    for (let i = 0; i <= CONTENT_SAFETY_MAX_CALL_LOG; i++) await d.handle(new Request(`${BASE}/text:shieldPrompt?api-version=2024-09-01`, { method: 'POST', body: `{"userPrompt":"p${i}"}` }));
+    expect(CONTENT_SAFETY_MAX_CALL_LOG).toBe(5_000);
+    expect(d.calls.length).toBeLessThanOrEqual(CONTENT_SAFETY_MAX_CALL_LOG);
+    expect(d.calls.at(-1)!.text).toBe(`p${CONTENT_SAFETY_MAX_CALL_LOG}`);
   });
 
   it('the configuration checks a content-safety backend and names the path', () => {
