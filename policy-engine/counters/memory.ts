@@ -5,13 +5,34 @@ interface StoredEntry extends WindowEntry {
   expiresAt: number;
 }
 
-/** The embedded default: counters in this process's memory (one gateway instance). */
+/** How often (in the times the writes carry) keys that expired long ago are swept, and how long ago is long. */
+export const MEMORY_COUNTER_SWEEP_INTERVAL_MS = 60_000;
+/** Longer than any reader's window (rate-limit renewal periods reach 300 s, token limits 60 s), so nothing readable goes. */
+export const MEMORY_COUNTER_SWEEP_GRACE_MS = 600_000;
+
+/**
+ * The embedded default: counters in this process's memory (one gateway instance). A window key whose entries all
+ * expired, and a counter that expired (a quota period's key), more than the grace before a write are dropped then,
+ * as Redis drops them by TTL: counter keys per client or per period would otherwise accumulate for ever.
+ */
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory';
   private windows = new Map<string, StoredEntry[]>();
   private counters = new Map<string, { value: number; expiresAt: number }>();
   private buckets = new Map<string, BucketState>();
   private nextHandle = 1;
+  private nextSweepAt = Number.NEGATIVE_INFINITY;
+
+  /** Drops window keys and counters expired more than the grace before `now`, at most once per sweep interval. */
+  private maybeSweep(now: number): void {
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + MEMORY_COUNTER_SWEEP_INTERVAL_MS;
+    const before = now - MEMORY_COUNTER_SWEEP_GRACE_MS;
+    for (const [key, entries] of this.windows) {
+      if (entries.every((e) => e.expiresAt <= before)) this.windows.delete(key);
+    }
+    for (const [key, c] of this.counters) if (c.expiresAt <= before) this.counters.delete(key);
+  }
 
   async windowEntries(key: string, since: number): Promise<WindowEntry[]> {
     const live = this.liveEntries(key, since);
@@ -45,6 +66,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async windowAdd(key: string, at: number, amount: number, expiresAt: number): Promise<string> {
+    this.maybeSweep(at);
     const handle = String(this.nextHandle++);
     const entries = this.windows.get(key) ?? [];
     entries.push({ at, amount, expiresAt, handle });
@@ -71,6 +93,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async counterAdd(key: string, amount: number, now: number, expiresAt: number): Promise<number> {
+    this.maybeSweep(now);
     const c = this.counters.get(key);
     const value = (c && c.expiresAt > now ? c.value : 0) + amount;
     this.counters.set(key, { value, expiresAt });
