@@ -65,15 +65,16 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
   const finish = () => {
     const reported = ctx.services.options.useStreamedUsage ? accumulator.usage() : undefined;
     const prompt = ctx.promptEstimate();
+    const model = accumulator.model();
     const usage: LlmUsage = reported ?? {
       promptTokens: prompt,
-      completionTokens: ctx.services.estimator.estimateTextTokens(accumulator.text()),
+      // In the streamed model's encoding (cl100k for gpt-4 / gpt-35-turbo), as the prompt estimate is.
+      completionTokens: ctx.services.estimator.estimateTextTokens(accumulator.text(), model),
       totalTokens: 0,
       estimated: true,
     };
     if (!reported) usage.totalTokens = usage.promptTokens + usage.completionTokens;
     usage.completionText = accumulator.text();
-    const model = accumulator.model();
     if (model) usage.model = model;
     settle(usage);
   };
@@ -132,7 +133,8 @@ export function createSseUsageAccumulator() {
     } catch {
       return;
     }
-    if (typeof event.model === 'string' && event.model) model ??= event.model;
+    const eventModel = event.model ?? (event.response as { model?: unknown } | undefined)?.model;
+    if (typeof eventModel === 'string' && eventModel) model ??= eventModel;
     const choices = event.choices as Array<{ delta?: { content?: unknown }; text?: unknown }> | undefined;
     if (Array.isArray(choices)) {
       for (const choice of choices) {

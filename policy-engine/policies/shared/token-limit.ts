@@ -376,7 +376,7 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
 function chargedTokens(ctx: RequestContext, s: TokenLimitSettings, streaming: boolean, usage: LlmUsage | undefined, estimate: number): number {
   if (!usage) return estimate;
   if (streaming && !usage.estimated && s.policyName === 'azure-openai-token-limit' && (ctx.services.options.azureOpenAIStreamedCharge ?? 'estimate') === 'estimate') {
-    return estimate + ctx.services.estimator.estimateTextTokens(usage.completionText ?? '');
+    return estimate + ctx.services.estimator.estimateTextTokens(usage.completionText ?? '', usage.model);
   }
   return usage.totalTokens;
 }

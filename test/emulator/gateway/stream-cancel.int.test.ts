@@ -18,6 +18,9 @@ const TPM = 100_000;
 /** Content tokens the client receives before it cancels (the completion is longer: asserted). */
 const TOKENS_BEFORE_CANCEL = 4;
 const NAMESPACE = 'stream-cancel';
+/** A cl100k deployment next to the lab's o200k one, and a scripted answer its encoding splits differently from o200k. */
+const CL100K_DEPLOYMENT = 'gpt-35-turbo';
+const RUSSIAN_ANSWER = 'Это не моё дело, который час. Спросите у своих часов, они знают лучше меня.';
 
 function policyXml(limit: 'llm-token-limit' | 'azure-openai-token-limit'): string {
   const metric = limit === 'llm-token-limit' ? 'llm-emit-token-metric' : 'azure-openai-emit-token-metric';
@@ -95,12 +98,14 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     observed = observedClock();
     const config = presetConfig('token-rate-limiting');
     config.backends![0]!.latency = { perTokenMs: PER_TOKEN_MS };
+    config.backends![0]!.deployments!.push({ name: CL100K_DEPLOYMENT, model: CL100K_DEPLOYMENT });
     gw = await startEmulator({ config, clock: observed.clock, policies: { 'apis/inference-api': policyXml(limit) } });
     key = gw.keyFor('subscription1');
   });
   afterAll(() => gw.close());
 
-  const promptTokens = countChatPromptTokens([...LAB_MESSAGES], { model: LAB_DEPLOYMENT });
+  const promptTokensOf = (deployment: string) => countChatPromptTokens([...LAB_MESSAGES], { model: deployment });
+  const promptTokens = promptTokensOf(LAB_DEPLOYMENT);
   const tpmUsed = async (): Promise<number> => {
     const res = await fetch(`${gw.url}/_emulator/token-limits`);
     const body = (await res.json()) as { counters: Array<{ key: string; kind: string; used: number }> };
@@ -113,7 +118,7 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   };
 
   /** What the test checks after the cancel, whichever client cancelled. */
-  async function expectCancelledCallSettled(received: string, requestsBefore: number): Promise<void> {
+  async function expectCancelledCallSettled(received: string, requestsBefore: number, deployment = LAB_DEPLOYMENT): Promise<void> {
     // The gateway sees the close, settles usage from what it streamed and records the request.
     await vi.waitFor(() => expect(gw.requests().length).toBe(requestsBefore + 1));
     await gw.emulator.settled();
@@ -122,8 +127,9 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
 
     // The backend stream was cut short: the mock generated more than the client received, and its call shows the cancel.
     const call = gw.models.calls().at(-1)!;
-    const receivedTokens = countTextTokens(received, 'o200k_base');
+    const receivedTokens = countTextTokens(received, deployment === CL100K_DEPLOYMENT ? 'cl100k_base' : 'o200k_base');
     expect(receivedTokens).toBe(TOKENS_BEFORE_CANCEL);
+    const promptTokens = promptTokensOf(deployment);
     expect(call.completionTokens).toBeGreaterThan(receivedTokens);
     expect(call.stream).toEqual({ events: 2 + TOKENS_BEFORE_CANCEL, end: 'cancelled' });
 
@@ -159,21 +165,17 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     expect(await tpmUsed()).toBe(charged + nextUsage);
   }
 
-  it('fetch + AbortController after 4 tokens: charged prompt + 4, no sleep, listener, slot or timer left', async () => {
-    await gw.reset();
-    observed.signals.clear();
-    const timersBefore = timers();
-    const listenersBefore = processListeners();
-    const requestsBefore = gw.requests().length;
+  /** Streams a chat completion with fetch, reads 4 tokens' events and aborts; returns the text received. */
+  async function fetchAndAbort(deployment: string): Promise<string> {
     const abort = new AbortController();
-    const res = await fetch(chatUrl(gw.url), {
+    const res = await fetch(chatUrl(gw.url, deployment), {
       method: 'POST',
       headers: { 'api-key': key, 'content-type': 'application/json' },
       body: JSON.stringify({ messages: LAB_MESSAGES, stream: true, stream_options: { include_usage: true } }),
       signal: abort.signal,
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get('x-consumed-tokens')).toBe(String(promptTokens));
+    expect(res.headers.get('x-consumed-tokens')).toBe(String(promptTokensOf(deployment)));
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let text = '';
@@ -191,10 +193,30 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     expect(events.some((e) => e.usage)).toBe(false);
     abort.abort();
     await expect(reader.read()).rejects.toThrow();
+    return events.map(contentOf).join('');
+  }
 
-    await expectCancelledCallSettled(events.map(contentOf).join(''), requestsBefore);
+  it('fetch + AbortController after 4 tokens: charged prompt + 4, no sleep, listener, slot or timer left', async () => {
+    await gw.reset();
+    observed.signals.clear();
+    const timersBefore = timers();
+    const listenersBefore = processListeners();
+    const requestsBefore = gw.requests().length;
+    const received = await fetchAndAbort(LAB_DEPLOYMENT);
+    await expectCancelledCallSettled(received, requestsBefore);
     expect(timers()).toBeLessThanOrEqual(timersBefore);
     expect(processListeners()).toBe(listenersBefore);
+  });
+
+  it('a cl100k deployment: the streamed text is counted with its encoding, not o200k', async () => {
+    await gw.reset();
+    observed.signals.clear();
+    gw.models.script(CL100K_DEPLOYMENT, [{ content: RUSSIAN_ANSWER }]);
+    const requestsBefore = gw.requests().length;
+    const received = await fetchAndAbort(CL100K_DEPLOYMENT);
+    expect(received).toBe('Это не м');
+    expect(countTextTokens(received, 'o200k_base')).toBe(3); // so a count in the wrong encoding would charge 1 less
+    await expectCancelledCallSettled(received, requestsBefore, CL100K_DEPLOYMENT);
   });
 
   it('openai SDK stream, controller.abort() after 4 tokens: the same charge and nothing left behind', async () => {
