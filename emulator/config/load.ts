@@ -265,7 +265,7 @@ function resolveFragments(fragments: unknown, fail: (path: string, message: stri
 }
 
 function resolvePolicyEngine(c: PolicyEngineConfig, fail: (path: string, message: string) => never): PolicyEngineConfig {
-  const limits = ['expressionTimeBudgetMs', 'expressionMaxCallDepth', 'expressionMaxStringLength', 'expressionMaxCollectionSize'] as const;
+  const limits = ['expressionTimeBudgetMs', 'pipelineTimeBudgetMs', 'expressionMaxCallDepth', 'expressionMaxStringLength', 'expressionMaxCollectionSize'] as const;
   const known: string[] = ['strict', 'tokenLimitAlgorithm', 'weekStartsOn', 'useStreamedUsage', 'azureOpenAIStreamedCharge', 'maxCustomDimensions', ...limits, 'contentSafetyBlockedMessage', 'contentSafetyBlockedReason'];
   for (const key of Object.keys(c)) if (!known.includes(key)) fail(`policyEngine.${key}`, `unknown setting; expected one of ${known.join(', ')}`);
   for (const key of ['contentSafetyBlockedMessage', 'contentSafetyBlockedReason'] as const) {

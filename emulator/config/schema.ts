@@ -48,6 +48,9 @@ export interface PolicyEngineConfig {
   contentSafetyBlockedReason?: string;
   /** Wall milliseconds one policy expression evaluation may run (default 50; emulator guard). */
   expressionTimeBudgetMs?: number;
+  /** Wall milliseconds all policy expression evaluations of one request may run together; time awaiting a backend,
+   * send-request or a timer does not count (default 1,000; emulator guard; on-error gets a fresh allowance). */
+  pipelineTimeBudgetMs?: number;
   /** Nested lambda/delegate calls in one expression evaluation (default 200). */
   expressionMaxCallDepth?: number;
   /** Characters in one string an expression builds (default 4,194,304). */

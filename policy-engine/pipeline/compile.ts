@@ -1,5 +1,5 @@
 import { createDiagnostic, formatDiagnostic, hasErrors, PolicyLoadError, type Diagnostic, type DiagnosticKey, type Span } from '../diagnostics.js';
-import { compileExpression, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
+import { compileExpression, DEFAULT_EVALUATION_LIMITS, ExpressionLimitError, ExpressionRuntimeError, toCSharpString, type CompiledExpression, type EvaluationLimits } from '../expressions/index.js';
 import { bicepPlaceholder, placeholderHint, type AttributeKind, type AttributeSpec, type AttributeType, type CompileEnv, type PolicyDefinition, type ValueSource } from '../policies/define.js';
 import { getPolicyDefinition } from '../policies/registry.js';
 import { NOT_EMULATED } from '../policies/reference.js';
@@ -363,12 +363,22 @@ export function expressionLimits(options: Partial<EngineOptions>): Partial<Evalu
   return limits;
 }
 
-/** Runs an expression under its limits; runtime exceptions become APIM's ExpressionValueEvaluationFailure. */
+/**
+ * Runs an expression under its limits; runtime exceptions become APIM's ExpressionValueEvaluationFailure. Its
+ * wall time is charged to the request's pipeline budget, and its deadline is the sooner of its own budget and what
+ * the request has left (a timeout is then the pipeline budget's PipelineTimeBudgetExceeded).
+ */
 export function evaluateExpression(expression: CompiledExpression, ctx: RequestContext, limits: Partial<EvaluationLimits> = {}): unknown {
+  const budget = ctx.budget;
+  const left = budget.remaining();
+  if (left <= 0) throw budget.exceeded(ctx.currentStep?.policy ?? 'expression');
+  const clipped = left < (limits.timeBudgetMs ?? DEFAULT_EVALUATION_LIMITS.timeBudgetMs);
+  const started = budget.clock();
   try {
-    return expression.evaluate({ context: ctx.expressionContext(), now: () => ctx.services.clock.now(), limits });
+    return expression.evaluate({ context: ctx.expressionContext(), now: () => ctx.services.clock.now(), limits: clipped ? { ...limits, timeBudgetMs: left } : limits });
   } catch (error) {
     if (error instanceof PolicyError) throw error;
+    if (clipped && error instanceof ExpressionLimitError && error.limit === 'time') throw budget.exceeded(ctx.currentStep?.policy ?? 'expression', error);
     const detail = error instanceof ExpressionRuntimeError ? error.message : error instanceof Error ? error.message : String(error);
     throw new PolicyError({
       source: ctx.currentStep?.policy ?? 'expression',
@@ -376,6 +386,8 @@ export function evaluateExpression(expression: CompiledExpression, ctx: RequestC
       message: `Expression evaluation failed. ${detail}`,
       cause: error,
     });
+  } finally {
+    budget.charge(budget.clock() - started);
   }
 }
 

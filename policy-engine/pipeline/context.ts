@@ -1,4 +1,5 @@
 import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
+import { PipelineBudget } from './budget.js';
 import { runSteps } from './execute.js';
 import { x509Certificate2 } from '../policies/shared/x509.js';
 import type { GatewayRequestState, RequestContext } from './types.js';
@@ -42,6 +43,7 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     chargedKeys: new Set(),
     currentStep: undefined,
     stepTrace: [],
+    budget: new PipelineBudget(init.services.options.pipelineTimeBudgetMs, init.services.options.expressionDeadlineClock),
     runChildren: (steps) => runSteps(steps, ctx),
     warnings: [],
     requestJson() {

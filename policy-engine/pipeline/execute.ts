@@ -46,6 +46,7 @@ async function runPipeline(pipeline: ComposedPipeline, ctx: RequestContext): Pro
     if (error instanceof ReturnResponseSignal) return ctx.response ?? emptyResponse();
     enterOnError(ctx, error, section);
   }
+  ctx.budget.restart();
   try {
     await runSteps(pipeline['on-error'], ctx);
   } catch (error) {
@@ -62,7 +63,16 @@ const depths = new WeakMap<RequestContext, number>();
 
 export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext): Promise<void> {
   const depth = depths.get(ctx) ?? 0;
+  const budget = ctx.budget;
+  // A retry without children still passes here once per attempt (its condition is charged, and it yields).
+  if (steps.length === 0) {
+    const due = budget.checkpoint();
+    if (due !== 'go') await afterCheckpoint(ctx, undefined, due);
+  }
   for (const step of steps) {
+    // Spent budget ends the request before the step; past a slice of synchronous work, others are served first.
+    const due = budget.checkpoint();
+    if (due !== 'go') await afterCheckpoint(ctx, step, due);
     const previous = ctx.currentStep;
     ctx.currentStep = step;
     const clock = ctx.services.clock;
@@ -72,7 +82,15 @@ export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext
     if (entry) ctx.stepTrace!.push(entry);
     depths.set(ctx, depth + 1);
     try {
-      await step.run(ctx);
+      // The step's synchronous run counts towards the yield slice (the outermost run counts nested children).
+      const opened = budget.beginStep();
+      let pending: void | Promise<void>;
+      try {
+        pending = step.run(ctx);
+      } finally {
+        if (opened) budget.endStep();
+      }
+      await pending;
     } catch (error) {
       if (entry) entry.outcome = error instanceof ReturnResponseSignal ? 'return-response' : 'error';
       if (error !== null && typeof error === 'object' && !(error instanceof ReturnResponseSignal) && !(error as { step?: PolicyStep }).step) {
@@ -85,6 +103,14 @@ export async function runSteps(steps: readonly PolicyStep[], ctx: RequestContext
       if (entry) entry.durationMs = clock.now() - entry.startedAt;
     }
   }
+}
+
+/** Yields, or throws the budget error (attributed to the step about to run, else to the running one). */
+async function afterCheckpoint(ctx: RequestContext, step: PolicyStep | undefined, due: 'yield' | 'spent'): Promise<void> {
+  if (due === 'yield') return ctx.budget.yieldNow();
+  const error = ctx.budget.exceeded(step?.policy ?? ctx.currentStep?.policy ?? 'pipeline');
+  if (step) (error as { step?: PolicyStep }).step = step;
+  throw error;
 }
 
 async function runAfterBackend(ctx: RequestContext): Promise<void> {

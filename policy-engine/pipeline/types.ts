@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { CounterStore } from '../counters/store.js';
 import type { HeaderBag, VariableBag } from '../expressions/index.js';
 import type { IdentityService } from '../identity/types.js';
+import type { PipelineBudget } from './budget.js';
 import type { LastError } from './last-error.js';
 
 export type SectionName = 'inbound' | 'backend' | 'outbound' | 'on-error';
@@ -190,6 +191,8 @@ export interface RequestContext {
   currentStep: PolicyStep | undefined;
   /** Every policy step run so far, in order and nested by depth: the request's policy trace (absent: not recorded). */
   readonly stepTrace?: StepTraceEntry[];
+  /** The request's pipeline time budget (expression evaluation charges it; the executor checks it and yields). */
+  readonly budget: PipelineBudget;
   /** Runs child steps (choose branches, retry bodies, return-response children) the way the executor runs a section. */
   runChildren(steps: readonly PolicyStep[]): Promise<void>;
   readonly warnings: string[];
@@ -418,6 +421,11 @@ export interface EngineOptions {
   azureOpenAIStreamedCharge?: 'estimate' | 'usage';
   /** Wall milliseconds one expression evaluation may run (default 50; emulator guard, APIM documents none). */
   expressionTimeBudgetMs?: number;
+  /**
+   * Wall milliseconds all expression evaluations of one request may run together (default 1,000; emulator guard):
+   * time awaiting a backend, send-request or a timer is not counted. On-error gets a fresh allowance of the same size.
+   */
+  pipelineTimeBudgetMs?: number;
   /** Nested lambda/delegate calls in one evaluation (default 200). */
   expressionMaxCallDepth?: number;
   /** Characters in one string an expression builds (default 4,194,304). */
@@ -428,8 +436,8 @@ export interface EngineOptions {
   contentSafetyBlockedMessage?: string;
   /** LastError.Reason of that 403 (APIM's is not documented; default ContentSafetyCheckFailed). */
   contentSafetyBlockedReason?: string;
-  /** Monotonic milliseconds for the time budget (default performance.now; tests inject one). Not the emulator
-   * clock: the virtual clock may be frozen, and the budget bounds CPU work, not emulated time. */
+  /** Monotonic milliseconds for the expression and pipeline time budgets (default performance.now; tests inject
+   * one). Not the emulator clock: the virtual clock may be frozen, and the budgets bound CPU work, not emulated time. */
   expressionDeadlineClock?: () => number;
 }
 
