@@ -74,12 +74,12 @@ function observedClock(): { clock: ControllableClock; pendingSleeps: () => numbe
   return { clock, pendingSleeps: () => pending, signals };
 }
 
-/** Chat-completion chunks of a server-sent-event text (complete events only). */
+/** The `data:` payloads of a server-sent-event text (complete events only; chat chunks or Responses API events). */
 function parseEvents(text: string): Array<Record<string, unknown>> {
   return text
     .split('\n\n')
     .slice(0, -1)
-    .map((block) => block.replace(/^data: /, ''))
+    .map((block) => block.split('\n').find((line) => line.startsWith('data: '))!.slice(6))
     .filter((data) => data !== '[DONE]')
     .map((data) => JSON.parse(data) as Record<string, unknown>);
 }
@@ -217,6 +217,45 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     expect(received).toBe('Это не м');
     expect(countTextTokens(received, 'o200k_base')).toBe(3); // so a count in the wrong encoding would charge 1 less
     await expectCancelledCallSettled(received, requestsBefore, CL100K_DEPLOYMENT);
+  });
+
+  it('a Responses API stream on the cl100k deployment: prompt estimate + the streamed text in cl100k', async () => {
+    await gw.reset();
+    observed.signals.clear();
+    gw.models.script(CL100K_DEPLOYMENT, [{ content: RUSSIAN_ANSWER }]);
+    const input = 'Can you tell me the time, please?';
+    const prompt = countTextTokens(input, 'cl100k_base');
+    const abort = new AbortController();
+    const res = await fetch(`${gw.url}/inference/openai/responses?api-version=${LAB_API_VERSION}`, {
+      method: 'POST',
+      headers: { 'api-key': key, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: CL100K_DEPLOYMENT, input, stream: true }),
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-consumed-tokens')).toBe(String(prompt));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deltas = () => parseEvents(text).filter((e) => e.type === 'response.output_text.delta');
+    const untilDeltas = async (n: number) => {
+      while (deltas().length < n) text += decoder.decode((await reader.read()).value, { stream: true });
+    };
+    await untilDeltas(1); // created, in_progress, output_item.added, content_part.added and the first delta at once
+    for (let i = 1; i < TOKENS_BEFORE_CANCEL; i++) {
+      await releaseOneToken();
+      await untilDeltas(i + 1);
+    }
+    abort.abort();
+    await expect(reader.read()).rejects.toThrow();
+    const received = deltas().map((e) => e.delta).join('');
+    expect(received).toBe('Это не м');
+
+    await vi.waitFor(() => expect(gw.models.calls().at(-1)!.stream?.end).toBe('cancelled'));
+    await gw.emulator.settled();
+    await vi.waitFor(async () => expect(await tpmUsed()).toBe(prompt + TOKENS_BEFORE_CANCEL));
+    expect(gw.metrics({ namespace: NAMESPACE, name: 'Completion Tokens' }).map((m) => m.value)).toEqual([TOKENS_BEFORE_CANCEL]);
+    expect(observed.pendingSleeps()).toBe(0);
   });
 
   it('openai SDK stream, controller.abort() after 4 tokens: the same charge and nothing left behind', async () => {
