@@ -1,9 +1,10 @@
 /**
  * Token counting with gpt-tokenizer, shared by the mock models and the gateway's prompt estimator.
- * Encodings load lazily (about 0.2–0.5 s each) on first use; `preloadEncodings()` warms them up.
+ * Encodings load lazily (about 0.2–0.4 s each) on first use; `preloadEncodings()` warms them up.
  * Chat prompts are counted with the OpenAI cookbook formula (`num_tokens_from_messages`):
  * 3 per message + role + content [+ name + 1] + 3 to prime the reply; tools use the cookbook estimate.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export type EncodingName = 'o200k_base' | 'cl100k_base';
@@ -23,11 +24,66 @@ function loadEncoding(name: EncodingName): EncodingModule {
   let enc = loaded.get(name);
   if (!enc) {
     const started = performance.now();
-    enc = requireCjs(`gpt-tokenizer/cjs/encoding/${name}`) as EncodingModule;
+    enc = encodingFromTiktoken(name) ?? (requireCjs(`gpt-tokenizer/cjs/encoding/${name}`) as EncodingModule);
     loadTimesMs.set(name, performance.now() - started);
     loaded.set(name, enc);
   }
   return enc;
+}
+
+type Ranks = Array<string | number[]>;
+
+/**
+ * gpt-tokenizer's encoding built from its tiktoken file (data/<name>.tiktoken, exported by the package) with its own
+ * GptEncoding class, as its encoding module builds it from the JS copy of the same ranks (a test compares both). The
+ * JS copy is a 2.4 MB array literal (o200k): parsing it left the process ~12 MB larger at the same CPU time (±40 ms).
+ * Undefined when the file or class is not where gpt-tokenizer 4 has them (the encoding module is used then).
+ */
+function encodingFromTiktoken(name: EncodingName): EncodingModule | undefined {
+  let ranks: Ranks;
+  let GptEncoding: { getEncodingApi(name: string, ranks: () => Ranks): EncodingModule };
+  try {
+    ranks = tiktokenRanks(readFileSync(requireCjs.resolve(`gpt-tokenizer/data/${name}.tiktoken`), 'latin1'));
+    ({ GptEncoding } = requireCjs('gpt-tokenizer/cjs/GptEncoding') as { GptEncoding: typeof GptEncoding });
+  } catch {
+    return undefined;
+  }
+  return GptEncoding.getEncodingApi(name, () => ranks);
+}
+
+const FATAL_UTF8 = new TextDecoder('utf8', { fatal: true });
+
+/**
+ * The ranks of a tiktoken file (`<base64 token> <rank>` per line) as gpt-tokenizer's generator writes them: the
+ * token's text when its bytes are UTF-8 that decodes and encodes back to the same bytes, else the bytes. Throws on a
+ * line of another shape.
+ */
+export function tiktokenRanks(text: string): Ranks {
+  const ranks: Ranks = [];
+  for (let pos = 0; pos < text.length; ) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    if (end > pos) {
+      const space = text.indexOf(' ', pos);
+      const rank = space > pos && space < end ? Number(text.slice(space + 1, end)) : NaN;
+      if (!Number.isInteger(rank) || rank < 0) throw new Error(`not a tiktoken line: ${text.slice(pos, Math.min(end, pos + 80))}`);
+      const bytes = Buffer.from(text.slice(pos, space), 'base64');
+      let token: string | undefined = bytes.toString('utf8');
+      // Invalid UTF-8 decodes to U+FFFD; a leading BOM is dropped by the generator's TextDecoder (bytes then).
+      if (token.includes('\ufffd') || token.charCodeAt(0) === 0xfeff) {
+        try {
+          token = FATAL_UTF8.decode(bytes);
+          if (Buffer.byteLength(token) !== bytes.length) token = undefined;
+        } catch {
+          token = undefined;
+        }
+      }
+      ranks[rank] = token ?? Array.from(bytes);
+    }
+    pos = end + 1;
+  }
+  if (ranks.length === 0) throw new Error('no tiktoken ranks');
+  return ranks;
 }
 
 /** Loads both encodings now; returns the load time per encoding in milliseconds (0 if already loaded). */

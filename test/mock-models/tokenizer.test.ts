@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { encode as encodeO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { encode as encodeCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { countChatPromptTokens, countTextTokens, encodingForModel } from '../../mock-models/index.js';
+import { decodeTokens, encodeText, tiktokenRanks } from '../../mock-models/tokenizer.js';
 
 const LAB_MESSAGES = [
   { role: 'system', content: 'You are a sarcastic, unhelpful assistant.' },
@@ -84,5 +87,31 @@ describe('countChatPromptTokens (cookbook formula)', () => {
 
   it('treats a null assistant content as zero tokens', () => {
     expect(countChatPromptTokens([{ role: 'assistant', content: null }])).toBe(3 + encodeO200k('assistant').length + 3);
+  });
+});
+
+describe('encodings built from the tiktoken files', () => {
+  const require = createRequire(import.meta.url);
+  it.each(['o200k_base', 'cl100k_base'])('%s: the same ranks as gpt-tokenizer\'s own JS copy (text or, for non-UTF-8 tokens, bytes)', (name) => {
+    const ranks = tiktokenRanks(readFileSync(require.resolve(`gpt-tokenizer/data/${name}.tiktoken`), 'latin1'));
+    const reference = (require(`gpt-tokenizer/cjs/bpeRanks/${name}`) as { default: Array<string | number[]> }).default;
+    expect(ranks.length).toBe(reference.length);
+    const differing = reference.flatMap((token, rank) => (JSON.stringify(ranks[rank]) === JSON.stringify(token) ? [] : [rank]));
+    expect(differing).toEqual([]);
+    expect(ranks.filter((t) => typeof t !== 'string').length).toBeGreaterThan(100); // the byte tokens are there
+  });
+
+  it('encodes and decodes as gpt-tokenizer does, byte-level tokens included', () => {
+    const texts = ['naïve café — 東京 🚀', '\u0000\u0007\u001b[0m', '\ufeffBOM first', 'ﬁ ligature and \u200d joiner'];
+    for (const text of texts) {
+      expect(encodeText(text, 'o200k_base')).toEqual(encodeO200k(text));
+      expect(encodeText(text, 'cl100k_base')).toEqual(encodeCl100k(text));
+      expect(decodeTokens(encodeO200k(text), 'o200k_base')).toBe(text);
+    }
+  });
+
+  it('refuses a file of another shape (the encoding module is used then)', () => {
+    expect(() => tiktokenRanks('not a tiktoken file\n')).toThrow(/not a tiktoken line/);
+    expect(() => tiktokenRanks('')).toThrow(/no tiktoken ranks/);
   });
 });
