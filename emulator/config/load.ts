@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { AZURE_OPENAI_OPERATIONS } from './azure-openai-operations.js';
 import { LATENCY_PRESETS } from '../../mock-models/index.js';
 import { defaultAppInsightsIdentity, type AppInsightsIdentity } from '../app-insights/store.js';
@@ -70,6 +70,11 @@ export function wellKnownSubscriptionKey(name: string, which: 'primary' | 'secon
 const SUBSCRIPTION_STATES: readonly SubscriptionState[] = ['active', 'suspended', 'submitted', 'rejected', 'cancelled', 'expired'];
 
 /** Reads a JSON or YAML configuration file; policy values ending in .xml are read relative to it. */
+/** The YAML parser (~60 ms of imports) is required for YAML files only. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+}
+
 export function loadConfigFile(path: string): EmulatorConfig {
   const absolute = resolve(path);
   let text: string;
