@@ -3,12 +3,14 @@
  * labs' policies in one API policy: token-rate-limiting's llm-token-limit (counter-key the subscription,
  * estimate-prompt-tokens false; tokens-per-minute raised from the lab's 100 to --tpm so that traffic is a mix of
  * 200s and 429s) and token-metrics-emitting's azure-openai-emit-token-metric with its four dimensions.
- * Reports 5xx count, RSS after warm-up vs at the end, whether every successful response left its 3 customMetrics
+ * Reports 5xx count, RSS after warm-up vs at the end (RSS read every second; the verdict compares the median of the
+ * minute after warm-up with the median of the last minute: one sample lands anywhere on V8's heap sawtooth, which
+ * spans ±15 % under this load), whether every successful response left its 3 customMetrics
  * rows (Total/Prompt/Completion Tokens) after a SIGTERM flush, and whether the counters agree with the admitted
  * tokens: /metrics totals = customMetrics sums and request/refusal counts = the requests table; admitted tokens in
  * every 60 s window <= the limit + the in-flight bound (connections × the largest call); the token-limit window
  * read at the end = the Total Tokens of the last 60 s.
- * Run: node --import tsx bench/soak.ts [--seconds 600] [--warmup 60] [--connections 32] [--tpm 300000]
+ * Run: node --import tsx bench/soak.ts [--seconds 600] [--warmup 60] [--connections 32] [--tpm 300000] [--rss-series <file.json>]
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import autocannon from 'autocannon';
@@ -27,6 +29,8 @@ const warmup = Number(args.get('warmup') ?? Math.min(60, seconds / 10));
 const connections = Number(args.get('connections') ?? 32);
 const tpm = Number(args.get('tpm') ?? 300_000);
 const WINDOW = 10;
+/** Length of the two RSS windows the verdict compares (the minute after warm-up, the last minute). */
+const RSS_WINDOW = Math.min(60, (seconds - warmup) / 2);
 
 const BIN = new URL('../bin/ai-gateway-emulator.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'aigw-soak-'));
@@ -41,6 +45,10 @@ config.apis[0]!.policy = TOKEN_METRICS_EMITTING_POLICY.replace(
 writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 async function main() {
   const child = spawn(process.execPath, [BIN, '--port', '0', '--config', join(dir, 'config.json'), '--data', join(dir, 'data'), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -60,8 +68,11 @@ async function main() {
   let other = 0;
   let errors = 0;
   let requests = 0;
-  let rssAfterWarmup = 0;
   const samples: Array<{ t: number; rss: number; rps: number }> = [];
+  // RSS every second of the load (t in seconds since it started), for the verdict's medians.
+  const loadStart = performance.now();
+  const rssSeries: Array<{ t: number; rss: number }> = [];
+  const sampler = setInterval(() => rssSeries.push({ t: (performance.now() - loadStart) / 1000, rss: rssMb(child.pid!) }), 1000);
   for (let t = 0; t < seconds; t += WINDOW) {
     const r = (await autocannon({ url: target, method: 'POST', headers, body, connections, duration: Math.min(WINDOW, seconds - t) })) as Awaited<ReturnType<typeof autocannon>> & Record<string, number>;
     ok += r['2xx'];
@@ -71,7 +82,6 @@ async function main() {
     requests += r.requests.total;
     const rss = rssMb(child.pid!);
     samples.push({ t: t + WINDOW, rss, rps: r.requests.average });
-    if (rssAfterWarmup === 0 && t + WINDOW >= warmup) rssAfterWarmup = rss;
     process.stderr.write(`t=${t + WINDOW}s rss=${rss.toFixed(1)} MB rps=${r.requests.average.toFixed(0)} 2xx=${ok} 5xx=${fivexx}\n`);
   }
   // Counters read with no traffic (the last window's in-flight calls finish first): the token-limit window now, and
@@ -83,8 +93,20 @@ async function main() {
     (families.find((f) => f.name === family)?.metrics ?? [])
       .filter((m) => Object.entries(labels).every(([k, v]) => (m as { labels?: Record<string, string> }).labels?.[k] === v))
       .reduce((n, m) => n + Number((m as { value?: string }).value), 0);
-  const rssEnd = samples.at(-1)!.rss;
-  const rssMax = Math.max(...samples.filter((s) => s.t > warmup).map((s) => s.rss));
+  clearInterval(sampler);
+  const end = rssSeries.at(-1)!.t;
+  const afterWarmup = rssSeries.filter((s) => s.t > warmup && s.t <= warmup + RSS_WINDOW).map((s) => s.rss);
+  const last = rssSeries.filter((s) => s.t > end - RSS_WINDOW).map((s) => s.rss);
+  const rssAfterWarmup = median(afterWarmup);
+  const rssEnd = median(last);
+  const steady = rssSeries.filter((s) => s.t > warmup);
+  const rssMax = Math.max(...steady.map((s) => s.rss));
+  const rssMin = Math.min(...steady.map((s) => s.rss));
+  // Least-squares slope after warm-up, MB per minute (information: the verdict is the medians).
+  const mt = steady.reduce((n, s) => n + s.t, 0) / steady.length;
+  const mr = steady.reduce((n, s) => n + s.rss, 0) / steady.length;
+  const slope = (steady.reduce((n, s) => n + (s.t - mt) * (s.rss - mr), 0) / steady.reduce((n, s) => n + (s.t - mt) ** 2, 0)) * 60;
+  if (args.get('rss-series')) writeFileSync(args.get('rss-series')!, JSON.stringify({ warmup, window: RSS_WINDOW, series: rssSeries, windows: samples }));
   await new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -127,10 +149,17 @@ async function main() {
     otherNon2xx: other,
     socketErrors: errors,
     meanRps: requests / seconds,
+    /** Median of the 1 s RSS samples in (warm-up, warm-up + 60 s] and in the last 60 s; growth = their ratio − 1. */
+    rssWindowSeconds: RSS_WINDOW,
+    rssSamples: rssSeries.length,
     rssAfterWarmupMb: Number(rssAfterWarmup.toFixed(1)),
     rssEndMb: Number(rssEnd.toFixed(1)),
-    rssMaxAfterWarmupMb: Number(rssMax.toFixed(1)),
     rssGrowthPct: Number((((rssEnd - rssAfterWarmup) / rssAfterWarmup) * 100).toFixed(1)),
+    rssMinAfterWarmupMb: Number(rssMin.toFixed(1)),
+    rssMaxAfterWarmupMb: Number(rssMax.toFixed(1)),
+    rssSlopeMbPerMinute: Number(slope.toFixed(2)),
+    /** The previous verdict's two single samples (the 10 s window ending at warm-up, the last one), for comparison. */
+    rssSingleSamplesMb: [Number(samples.find((s) => s.t >= warmup)!.rss.toFixed(1)), Number(samples.at(-1)!.rss.toFixed(1))],
     served200,
     served5xx,
     metricRows,
