@@ -11,6 +11,7 @@
  * every 60 s window <= the limit + the in-flight bound (connections × the largest call); the token-limit window
  * read at the end = the Total Tokens of the last 60 s.
  * Run: node --import tsx bench/soak.ts [--seconds 600] [--warmup 60] [--connections 32] [--tpm 300000] [--rss-series <file.json>]
+ *   [--node-args "<flags>"] (node flags for the CLI, e.g. "--heap-growing-percent=0" for V8's own heap growth)
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import autocannon from 'autocannon';
@@ -51,7 +52,8 @@ const median = (xs: number[]) => {
 };
 
 async function main() {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--config', join(dir, 'config.json'), '--data', join(dir, 'data'), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = (args.get('node-args') ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BIN, '--port', '0', '--config', join(dir, 'config.json'), '--data', join(dir, 'data'), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -141,6 +143,7 @@ async function main() {
   const counterUsed = limits.counters.find((c) => c.key === 'subscription1' || c.key.endsWith('subscription1'))?.used ?? limits.counters[0]?.used ?? 0;
   const report = {
     seconds,
+    nodeArgs,
     warmupSeconds: warmup,
     connections,
     requests,
