@@ -93,7 +93,7 @@ describe('countChatPromptTokens (cookbook formula)', () => {
 describe('encodings built from the tiktoken files', () => {
   const require = createRequire(import.meta.url);
   it.each(['o200k_base', 'cl100k_base'])('%s: the same ranks as gpt-tokenizer\'s own JS copy (text or, for non-UTF-8 tokens, bytes)', (name) => {
-    const ranks = tiktokenRanks(readFileSync(require.resolve(`gpt-tokenizer/data/${name}.tiktoken`), 'latin1'));
+    const ranks = tiktokenRanks(readFileSync(require.resolve(`gpt-tokenizer/data/${name}.tiktoken`)));
     const reference = (require(`gpt-tokenizer/cjs/bpeRanks/${name}`) as { default: Array<string | number[]> }).default;
     expect(ranks.length).toBe(reference.length);
     const differing = reference.flatMap((token, rank) => (JSON.stringify(ranks[rank]) === JSON.stringify(token) ? [] : [rank]));
@@ -111,7 +111,11 @@ describe('encodings built from the tiktoken files', () => {
   });
 
   it('refuses a file of another shape (the encoding module is used then)', () => {
-    expect(() => tiktokenRanks('not a tiktoken file\n')).toThrow(/not a tiktoken line/);
-    expect(() => tiktokenRanks('')).toThrow(/no tiktoken ranks/);
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    expect(() => tiktokenRanks(bytes('not a tiktoken file\n'))).toThrow(/not a tiktoken line/);
+    expect(() => tiktokenRanks(bytes('IQ== 0\nIg== x\n'))).toThrow(/not a tiktoken line at byte 7/);
+    expect(() => tiktokenRanks(bytes('IQ==\n'))).toThrow(/not a tiktoken line/);
+    expect(() => tiktokenRanks(bytes(''))).toThrow(/no tiktoken ranks/);
+    expect(tiktokenRanks(bytes('IQ== 0\nIg== 2\n\n'))).toEqual(['!', undefined, '"']);
   });
 });
