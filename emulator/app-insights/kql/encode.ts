@@ -31,7 +31,25 @@ export function encodeValue(value: unknown, type: KqlType): unknown {
   }
 }
 
+/** Encoders by type, for columns; each equals encodeValue(v, type) (per-type functions keep the row loop monomorphic). */
+const ENCODERS: Record<KqlType, (v: unknown) => unknown> = {
+  string: (v) => (typeof v === 'string' ? v : encodeValue(v, 'string')),
+  real: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'real')),
+  long: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'long')),
+  int: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'int')),
+  decimal: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'decimal')),
+  datetime: (v) => encodeValue(v, 'datetime'),
+  timespan: (v) => encodeValue(v, 'timespan'),
+  dynamic: (v) => encodeValue(v, 'dynamic'),
+  bool: (v) => encodeValue(v, 'bool'),
+  guid: (v) => encodeValue(v, 'guid'),
+};
+
+/** Encodes `rows` for the wire in place (they are the statement's fresh row arrays) and returns them. */
 export function encodeRows(columns: readonly KqlColumn[], rows: unknown[][]): unknown[][] {
-  const types = columns.map((c) => c.type);
-  return rows.map((row) => types.map((t, i) => encodeValue(row[i], t)));
+  for (let c = 0; c < columns.length; c++) {
+    const encode = ENCODERS[columns[c]!.type];
+    for (const row of rows) row[c] = encode(row[c]);
+  }
+  return rows;
 }

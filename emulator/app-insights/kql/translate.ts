@@ -30,6 +30,11 @@ interface Rel {
   cols: Col[];
   /** Rows carry `_o` (serial order). */
   ordered: boolean;
+  /**
+   * A query's final sort, left to the statement's own ORDER BY (SQL over `cte`'s columns) instead of a
+   * ROW_NUMBER column: the planner can then take the order from an index and sorts at most once.
+   */
+  finalOrder?: string;
 }
 
 interface Scope {
@@ -142,7 +147,8 @@ class Translator {
     }
     if (!result) this.fail('NotTabular', query.end, []);
     const columns: KqlColumn[] = result.cols.map((c) => ({ name: c.name, type: c.type }));
-    const select = `SELECT ${result.cols.length ? result.cols.map((c) => c.sql).join(', ') : 'NULL'} FROM ${result.cte}${result.ordered ? ' ORDER BY _o' : ''}`;
+    const orderBy = result.finalOrder ?? (result.ordered ? '_o' : undefined);
+    const select = `SELECT ${result.cols.length ? result.cols.map((c) => c.sql).join(', ') : 'NULL'} FROM ${result.cte}${orderBy ? ` ORDER BY ${orderBy}` : ''}`;
     const raw = `${this.ctes.length ? `WITH ${this.recursive ? 'RECURSIVE ' : ''}${this.ctes.join(', ')} ` : ''}${select}`;
     const { sql, params } = finalizeSql(raw, this.sink);
     const compiled: CompiledKql = { sql, params, columns };
@@ -166,12 +172,14 @@ class Translator {
 
   private pipeline(p: Pipeline, topLevel: boolean): Rel {
     let rel = this.source(p.source, topLevel && p.operators.length === 0);
+    // The query's last row-producing operator (a trailing render changes no rows).
+    const last = p.operators.length - (p.operators.at(-1)?.kind === 'render' ? 2 : 1);
     for (let i = 0; i < p.operators.length; i++) {
       const op = p.operators[i]!;
       if (op.kind === 'render' && topLevel && i !== p.operators.length - 1) {
         this.fail('Query', op.start, ["'render' operator must be the last operator in the query"]);
       }
-      rel = this.operator(rel, op, topLevel);
+      rel = topLevel && i === last && op.kind === 'sort' ? this.finalSort(rel, op.terms) : this.operator(rel, op, topLevel);
       // A render right after sort/top: the service reports the rows as sorted (isQuerySorted).
       const before = p.operators[i - 1];
       if (op.kind === 'render' && topLevel && this.render && (before?.kind === 'sort' || before?.kind === 'top')) this.render.isQuerySorted = true;
@@ -714,6 +722,11 @@ class Translator {
   }
 
   private sort(rel: Rel, terms: SortTerm[], opName: string): Rel {
+    return this.emitRel(passThrough(rel), rel.cte, { order: `ROW_NUMBER() OVER (ORDER BY ${this.sortTerms(rel, terms, opName).join(', ')})` });
+  }
+
+  /** The ORDER BY terms of a sort over `rel` (its earlier order breaks ties: Kusto's sort is stable). */
+  private sortTerms(rel: Rel, terms: SortTerm[], opName: string): string[] {
     const scope = this.scopeOf(rel);
     const parts = terms.map((t) => {
       const b = this.bind(t.expr, scope, { op: opName, aggregates: false });
@@ -723,7 +736,17 @@ class Translator {
       return `${key} ${dir.toUpperCase()} NULLS ${nulls.toUpperCase()}`;
     });
     if (rel.ordered) parts.push('_o');
-    return this.emitRel(passThrough(rel), rel.cte, { order: `ROW_NUMBER() OVER (ORDER BY ${parts.join(', ')})` });
+    return parts;
+  }
+
+  /**
+   * The query's last sort: same rows and columns, ordered by the statement's ORDER BY. A key whose SQL is
+   * an integer literal would name a result column there, so such a sort keeps the ROW_NUMBER form.
+   */
+  private finalSort(rel: Rel, terms: SortTerm[]): Rel {
+    const parts = this.sortTerms(rel, terms, 'sort');
+    if (parts.some((p) => /^[(\s]*[-+]?\d/.test(p))) return this.sort(rel, terms, 'sort');
+    return { ...rel, finalOrder: parts.join(', ') };
   }
 
   private summarize(rel: Rel, op: SummarizeOp): Rel {
