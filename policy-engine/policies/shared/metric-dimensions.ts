@@ -64,17 +64,19 @@ export function compileDimensions(node: PolicyElement, env: CompileEnv, options:
 
 /** Evaluates the request-side dimensions now; returns a function completing them at emission time. */
 export function evaluateDimensions(dimensions: readonly CompiledDimension[], ctx: RequestContext): () => Record<string, string> {
-  const early: Array<[string, string]> = [];
-  const late: Array<[string, CompiledDimension]> = [];
+  // Built in place (no per-request tuples): this runs on every request of a metrics policy.
+  const early: Record<string, string> = {};
+  let late: Array<[string, CompiledDimension]> | undefined;
   for (const d of dimensions) {
     const name = d.name.get(ctx);
-    if (d.late) late.push([name, d]);
-    else early.push([name, d.value(ctx)]);
+    if (d.late) (late ??= []).push([name, d]);
+    else early[name] = d.value(ctx);
   }
+  if (!late) return () => early;
+  const pending = late;
   return () => {
-    const out: Record<string, string> = {};
-    for (const [name, value] of early) out[name] = value;
-    for (const [name, d] of late) out[name] = d.value(ctx);
+    const out: Record<string, string> = Object.assign({}, early);
+    for (const [name, d] of pending) out[name] = d.value(ctx);
     return out;
   };
 }

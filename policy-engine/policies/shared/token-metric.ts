@@ -1,4 +1,4 @@
-import type { LlmUsage, RequestContext } from '../../pipeline/types.js';
+import type { LlmUsage, MetricSample, RequestContext } from '../../pipeline/types.js';
 import { definePolicy, type PolicyDefinition } from '../define.js';
 import { compileDimensions, DEFAULT_NAMESPACE, evaluateDimensions } from './metric-dimensions.js';
 
@@ -41,18 +41,15 @@ export function defineTokenMetricPolicy(name: string): PolicyDefinition {
 }
 
 function emitUsage(ctx: RequestContext, namespace: string, dimensions: Record<string, string>, usage: LlmUsage): void {
-  const base = {
-    timestamp: ctx.timestamp,
-    namespace,
-    dimensions,
-    estimated: usage.estimated,
-    operationId: ctx.requestId,
-    operationName: `${ctx.request.method} ${ctx.api.Path ? `/${ctx.api.Path}` : ''}${ctx.operation.UrlTemplate}`,
-    clientIp: ctx.request.ipAddress,
-  };
+  const operationName = `${ctx.request.method} ${ctx.api.Path ? `/${ctx.api.Path}` : ''}${ctx.operation.UrlTemplate}`;
   const sink = ctx.services.metrics;
-  sink.emit({ ...base, name: TOKEN_METRIC_NAMES.total, value: usage.totalTokens });
-  sink.emit({ ...base, name: TOKEN_METRIC_NAMES.prompt, value: usage.promptTokens });
-  sink.emit({ ...base, name: TOKEN_METRIC_NAMES.completion, value: usage.completionTokens });
-  if (usage.cachedPromptTokens) sink.emit({ ...base, name: TOKEN_METRIC_NAMES.cached, value: usage.cachedPromptTokens });
+  sink.emit(sample(ctx, namespace, dimensions, usage, operationName, TOKEN_METRIC_NAMES.total, usage.totalTokens));
+  sink.emit(sample(ctx, namespace, dimensions, usage, operationName, TOKEN_METRIC_NAMES.prompt, usage.promptTokens));
+  sink.emit(sample(ctx, namespace, dimensions, usage, operationName, TOKEN_METRIC_NAMES.completion, usage.completionTokens));
+  if (usage.cachedPromptTokens) sink.emit(sample(ctx, namespace, dimensions, usage, operationName, TOKEN_METRIC_NAMES.cached, usage.cachedPromptTokens));
+}
+
+/** One sample as one literal (no shared base object spread per sample); the samples of a response share `dimensions`. */
+function sample(ctx: RequestContext, namespace: string, dimensions: Record<string, string>, usage: LlmUsage, operationName: string, name: string, value: number): MetricSample {
+  return { timestamp: ctx.timestamp, namespace, dimensions, estimated: usage.estimated, operationId: ctx.requestId, operationName, clientIp: ctx.request.ipAddress, name, value };
 }
