@@ -227,7 +227,8 @@ export function createPolicyEngine(init: PolicyEngineOptions): PolicyEngine {
       return pipeline;
     },
     createContext(ctxInit) {
-      return createRequestContext({ ...ctxInit, services });
+      // Object.assign, not `{ ...ctxInit, services }` (a spread followed by properties is slow on Node 20).
+      return createRequestContext(Object.assign({}, ctxInit, { services }));
     },
     execute(pipeline, ctx) {
       return executePipeline(pipeline, ctx);

@@ -133,7 +133,8 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       options.clock,
       forwardOptions.timeoutMs,
       () => `No response headers from ${url} within ${forwardOptions.timeoutMs} ms`,
-      (signal) => direct({ ...request, signal }),
+      // Object.assign, not `{ ...request, signal }` (a spread followed by properties is slow on Node 20).
+      (signal) => direct(Object.assign({}, request, { signal })),
     );
     return fromModelResponse(response, forwardOptions.bufferResponse);
   }
