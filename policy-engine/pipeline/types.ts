@@ -108,7 +108,10 @@ export interface LlmUsage {
 }
 
 export interface UsageObservation {
+  /** A server-sent-event stream. */
   streaming: boolean;
+  /** Usage settles once the body has passed (a stream, or JSON forwarded with buffer-response="false"). */
+  deferred: boolean;
   usage: Promise<LlmUsage | undefined>;
 }
 

@@ -32,36 +32,46 @@ export function isEventStream(response: GatewayResponse): boolean {
   return (response.headers.get('content-type')?.[0] ?? '').toLowerCase().includes('text/event-stream');
 }
 
+/** An unbuffered JSON body larger than this is passed on without reading its usage (charged as estimated). */
+const UNBUFFERED_JSON_MAX_BYTES = 16 * 1024 * 1024;
+
 /**
  * Observes the usage of a backend response. A buffered JSON body is parsed at once; a server-sent-event
  * stream is wrapped so usage settles when the stream ends: the final usage chunk when present (and
  * allowed by `useStreamedUsage`), otherwise prompt estimate + tokens of the streamed text, marked estimated.
+ * A JSON body forwarded unbuffered (`buffer-response="false"`) settles with its usage once it has passed,
+ * or with none when the client left before its end.
  */
 export function observeUsage(ctx: RequestContext, response: GatewayResponse): UsageObservation {
   const body = response.body;
-  if (body.kind === 'bytes') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(body.bytes));
-    } catch {
-      parsed = undefined;
-    }
-    const usage = usageFromJson(parsed);
-    if (usage) {
-      const model = (parsed as { model?: unknown }).model;
-      if (typeof model === 'string') usage.model = model;
-      const text = completionTextOf(parsed);
-      if (text !== undefined) usage.completionText = text;
-    }
-    return { streaming: false, usage: Promise.resolve(usage) };
-  }
-  if (body.kind !== 'stream' || !isEventStream(response)) return { streaming: false, usage: Promise.resolve(undefined) };
+  if (body.kind === 'bytes') return { streaming: false, deferred: false, usage: Promise.resolve(usageOfJsonBytes(body.bytes)) };
+  if (body.kind !== 'stream') return { streaming: false, deferred: false, usage: Promise.resolve(undefined) };
 
   let settle!: (u: LlmUsage | undefined) => void;
   const usage = new Promise<LlmUsage | undefined>((resolve) => (settle = resolve));
+  if (!isEventStream(response)) {
+    if (!(response.headers.get('content-type')?.[0] ?? '').toLowerCase().includes('json')) return { streaming: false, deferred: false, usage: Promise.resolve(undefined) };
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    response.body = {
+      kind: 'stream',
+      stream: passThrough(
+        body.stream,
+        (chunk) => {
+          size += chunk.byteLength;
+          if (size <= UNBUFFERED_JSON_MAX_BYTES) chunks.push(chunk);
+          else chunks.length = 0;
+        },
+        (completed) => settle(completed && size <= UNBUFFERED_JSON_MAX_BYTES ? usageOfJsonBytes(concatBytes(chunks, size)) : undefined),
+      ),
+    };
+    return { streaming: false, deferred: true, usage };
+  }
+
   const accumulator = createSseUsageAccumulator();
   // One decoder per stream: a multi-byte character split across chunks must not leak into another response.
   const decoder = new TextDecoder();
+  // However the stream ends (its end, a backend error, or a client that disconnects): settle with what was seen.
   const finish = () => {
     const reported = ctx.services.options.useStreamedUsage ? accumulator.usage() : undefined;
     const prompt = ctx.promptEstimate();
@@ -78,45 +88,69 @@ export function observeUsage(ctx: RequestContext, response: GatewayResponse): Us
     if (model) usage.model = model;
     settle(usage);
   };
-  const transform = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      accumulator.push(decoder.decode(chunk, { stream: true }));
-      controller.enqueue(chunk);
-    },
-    flush() {
-      finish();
-    },
-  });
-  const reader = body.stream.pipeThrough(transform);
-  // A client that disconnects cancels the stream: settle with what was seen.
-  const wrapped = new ReadableStream<Uint8Array>({
+  response.body = { kind: 'stream', stream: passThrough(body.stream, (chunk) => accumulator.push(decoder.decode(chunk, { stream: true })), finish) };
+  return { streaming: true, deferred: true, usage };
+}
+
+/** Usage, model and completion text of a JSON body (undefined when it is not JSON or has no usage). */
+function usageOfJsonBytes(bytes: Uint8Array): LlmUsage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const usage = usageFromJson(parsed);
+  if (usage) {
+    const model = (parsed as { model?: unknown }).model;
+    if (typeof model === 'string') usage.model = model;
+    const text = completionTextOf(parsed);
+    if (text !== undefined) usage.completionText = text;
+  }
+  return usage;
+}
+
+function concatBytes(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** `source` read on demand, each chunk shown to `onChunk`; `onEnd` runs once: at its end (true), or an error or a cancel (false). */
+function passThrough(source: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void, onEnd: (completed: boolean) => void): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let ended = false;
+  const end = (completed: boolean) => {
+    if (ended) return;
+    ended = true;
+    onEnd(completed);
+  };
+  return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      reader ??= source.getReader();
       try {
-        const { value, done } = await readerOf(reader).read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        const { value, done } = await reader.read();
+        if (done) {
+          end(true);
+          controller.close();
+        } else {
+          onChunk(value);
+          controller.enqueue(value);
+        }
       } catch (error) {
-        finish();
+        end(false);
         controller.error(error);
       }
     },
     cancel(reason) {
-      finish();
-      return readerOf(reader).cancel(reason);
+      end(false);
+      return (reader ?? source).cancel(reason);
     },
   });
-  response.body = { kind: 'stream', stream: wrapped };
-  return { streaming: true, usage };
-}
-
-const readers = new WeakMap<ReadableStream<Uint8Array>, ReadableStreamDefaultReader<Uint8Array>>();
-function readerOf(stream: ReadableStream<Uint8Array>): ReadableStreamDefaultReader<Uint8Array> {
-  let reader = readers.get(stream);
-  if (!reader) {
-    reader = stream.getReader();
-    readers.set(stream, reader);
-  }
-  return reader;
 }
 
 /** Parses SSE `data:` lines of chat-completion chunks and Responses API events. */

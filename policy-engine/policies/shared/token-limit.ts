@@ -358,8 +358,8 @@ async function enforceTokenLimit(ctx: RequestContext, s: TokenLimitSettings): Pr
       quotaUsed += delta;
       return actual;
     };
-    if (observation.streaming) {
-      // Headers leave before the stream ends: report the estimate now, charge the actual count at the end.
+    if (observation.deferred) {
+      // Headers leave before the body ends: report the estimate now, charge the actual count at the end.
       observation.usage.then(record).catch((error) => ctx.warnings.push(`${s.policyName}: failed to record usage: ${String(error)}`));
       setResponseInfo(ctx, s, estimate, remainingTpm(), remainingQuota());
       return;

@@ -76,6 +76,29 @@ describe('llm-token-limit over HTTP (scripted backend usage, virtual clock)', ()
     expect(res.headers.get('x-remaining')).toBe('850');
   });
 
+  it('charges a JSON answer forwarded unbuffered (buffer-response="false") by its usage once its body has passed', async () => {
+    const g = await start(
+      `<llm-token-limit counter-key="k" tokens-per-minute="1000" estimate-prompt-tokens="false" remaining-tokens-header-name="x-remaining" />
+       <llm-emit-token-metric namespace="unbuffered"><dimension name="API ID" /></llm-emit-token-metric>`,
+      { backend: '<forward-request buffer-response="false" />' },
+    );
+    backend.queue({ prompt: 100, completion: 50 }, { prompt: 30, completion: 20 });
+    const first = await labPost(g.url, g.keyFor('subscription1'));
+    expect(first.status).toBe(200);
+    expect((await first.json()).usage.total_tokens).toBe(150);
+    // Headers left before the body: the first answer reports what was charged at admission (nothing, no estimate).
+    expect(first.headers.get('x-remaining')).toBe('1000');
+    await g.emulator.settled();
+    const second = await labPost(g.url, g.keyFor('subscription1'));
+    expect(second.headers.get('x-remaining')).toBe('850');
+    await second.json();
+    await g.emulator.settled();
+    expect(g.metrics({ namespace: 'unbuffered', name: 'Total Tokens' }).map((m) => [m.value, m.estimated])).toEqual([
+      [150, false],
+      [50, false],
+    ]);
+  });
+
   it('refuses with 403 once a Daily quota is exceeded (strictly), and resets at the UTC day boundary', async () => {
     const g = await start(`<llm-token-limit counter-key="@(context.Subscription.Id)" token-quota="100" token-quota-period="Daily" estimate-prompt-tokens="false" remaining-quota-tokens-header-name="x-quota-left" />`);
     const key = g.keyFor('subscription1');
