@@ -1,4 +1,4 @@
-import { CsDateTime, CsTimeSpan, HeaderBag, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
+import { CsDateTime, CsTimeSpan, HeaderBag, HOST_PROPERTIES, MessageBody, StringDictionary, UrlInfo, VariableBag } from '../expressions/index.js';
 import { PipelineBudget } from './budget.js';
 import { runSteps } from './execute.js';
 import { x509Certificate2 } from '../policies/shared/x509.js';
@@ -22,7 +22,8 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
     requestId: init.requestId,
     timestamp,
     services: init.services,
-    request: { ...init.request, url: init.request.url ?? new URL(init.request.originalUrl.href), bodyConsumed: false },
+    // Object.assign, not `{ ...init.request, more }`: on Node 20 a spread followed by properties costs ~2-4 µs.
+    request: Object.assign({}, init.request, { url: init.request.url ?? new URL(init.request.originalUrl.href), bodyConsumed: false }),
     response: undefined,
     variables: new VariableBag(),
     subscription: init.subscription,
@@ -86,91 +87,129 @@ export function parseJsonBody(body: Uint8Array | null): unknown {
   }
 }
 
-/** The read-only C# `context` object model (policies.md §3.3), reading live request state. */
+/*
+ * The read-only C# `context` object model (policies.md §3.3), reading live request state. Classes with their getters
+ * on the prototype: an object literal with ~25 accessors cost ~11 µs to build per request on Node 20 (a class
+ * instance ~0.3 µs). The state is in #private fields, so expressions see only the model's members;
+ * HOST_PROPERTIES keeps what JToken.FromObject / SerializeObject list (the literal's own properties, in order).
+ */
+class ExpressionRequest {
+  readonly #ctx: RequestContext;
+  readonly #requestBody: () => MessageBody;
+  readonly PrivateEndpointConnection = null;
+  constructor(ctx: RequestContext, requestBody: () => MessageBody) {
+    this.#ctx = ctx;
+    this.#requestBody = requestBody;
+  }
+  get Body() {
+    return this.#ctx.request.body ? this.#requestBody() : null;
+  }
+  get Headers() {
+    return this.#ctx.request.headers;
+  }
+  get IpAddress() {
+    return this.#ctx.request.ipAddress;
+  }
+  get MatchedParameters() {
+    return new StringDictionary(this.#ctx.request.matchedParameters);
+  }
+  get Method() {
+    return this.#ctx.request.method;
+  }
+  get OriginalUrl() {
+    return new UrlInfo(this.#ctx.request.originalUrl);
+  }
+  get Url() {
+    return new UrlInfo(this.#ctx.request.url);
+  }
+  get Certificate() {
+    return this.#ctx.request.certificate ? x509Certificate2(this.#ctx.request.certificate.x509) : null;
+  }
+  declare readonly [HOST_PROPERTIES]: readonly string[];
+  static {
+    Object.defineProperty(this.prototype, HOST_PROPERTIES, { value: ['Body', 'Headers', 'IpAddress', 'MatchedParameters', 'Method', 'OriginalUrl', 'Url', 'Certificate', 'PrivateEndpointConnection'] });
+  }
+}
+
+class ExpressionResponse {
+  readonly #ctx: RequestContext;
+  #body: MessageBody | undefined;
+  constructor(ctx: RequestContext) {
+    this.#ctx = ctx;
+  }
+  get StatusCode() {
+    return this.#ctx.response?.statusCode ?? 200;
+  }
+  get StatusReason() {
+    return this.#ctx.response?.statusReason ?? 'OK';
+  }
+  get Headers() {
+    return this.#ctx.response?.headers ?? new HeaderBag();
+  }
+  get Body() {
+    const body = this.#ctx.response?.body;
+    if (!body || body.kind !== 'bytes') return null;
+    this.#body ??= new MessageBody(body.bytes, this.#ctx.response?.headers.get('content-type')?.[0]);
+    return this.#body;
+  }
+  declare readonly [HOST_PROPERTIES]: readonly string[];
+  static {
+    Object.defineProperty(this.prototype, HOST_PROPERTIES, { value: ['StatusCode', 'StatusReason', 'Headers', 'Body'] });
+  }
+}
+
+class ExpressionContext {
+  readonly #ctx: RequestContext;
+  readonly Request: ExpressionRequest;
+  readonly Response: ExpressionResponse;
+  readonly Tracing = false;
+  constructor(ctx: RequestContext, requestBody: () => MessageBody) {
+    this.#ctx = ctx;
+    this.Request = new ExpressionRequest(ctx, requestBody);
+    this.Response = new ExpressionResponse(ctx);
+  }
+  get Api() {
+    return this.#ctx.api;
+  }
+  get Deployment() {
+    return this.#ctx.deployment;
+  }
+  get Elapsed() {
+    return new CsTimeSpan(this.#ctx.services.clock.now() - this.#ctx.timestamp);
+  }
+  get LastError() {
+    return this.#ctx.lastError;
+  }
+  get Operation() {
+    return this.#ctx.operation;
+  }
+  get Product() {
+    return this.#ctx.product;
+  }
+  get RequestId() {
+    return this.#ctx.requestId;
+  }
+  get Subscription() {
+    return this.#ctx.subscription;
+  }
+  get Timestamp() {
+    return new CsDateTime(this.#ctx.timestamp);
+  }
+  Trace(_message: string) {}
+  get User() {
+    return this.#ctx.user;
+  }
+  get Variables() {
+    return this.#ctx.variables;
+  }
+  declare readonly [HOST_PROPERTIES]: readonly string[];
+  static {
+    Object.defineProperty(this.prototype, HOST_PROPERTIES, {
+      value: ['Api', 'Deployment', 'Elapsed', 'LastError', 'Operation', 'Product', 'Request', 'RequestId', 'Response', 'Subscription', 'Timestamp', 'Tracing', 'Trace', 'User', 'Variables'],
+    });
+  }
+}
+
 function buildExpressionContext(ctx: RequestContext, requestBody: () => MessageBody): unknown {
-  const clock = ctx.services.clock;
-  const request = {
-    get Body() {
-      return ctx.request.body ? requestBody() : null;
-    },
-    get Headers() {
-      return ctx.request.headers;
-    },
-    get IpAddress() {
-      return ctx.request.ipAddress;
-    },
-    get MatchedParameters() {
-      return new StringDictionary(ctx.request.matchedParameters);
-    },
-    get Method() {
-      return ctx.request.method;
-    },
-    get OriginalUrl() {
-      return new UrlInfo(ctx.request.originalUrl);
-    },
-    get Url() {
-      return new UrlInfo(ctx.request.url);
-    },
-    get Certificate() {
-      return ctx.request.certificate ? x509Certificate2(ctx.request.certificate.x509) : null;
-    },
-    PrivateEndpointConnection: null,
-  };
-  let responseBody: MessageBody | undefined;
-  const response = {
-    get StatusCode() {
-      return ctx.response?.statusCode ?? 200;
-    },
-    get StatusReason() {
-      return ctx.response?.statusReason ?? 'OK';
-    },
-    get Headers() {
-      return ctx.response?.headers ?? new HeaderBag();
-    },
-    get Body() {
-      const body = ctx.response?.body;
-      if (!body || body.kind !== 'bytes') return null;
-      responseBody ??= new MessageBody(body.bytes, ctx.response?.headers.get('content-type')?.[0]);
-      return responseBody;
-    },
-  };
-  return {
-    get Api() {
-      return ctx.api;
-    },
-    get Deployment() {
-      return ctx.deployment;
-    },
-    get Elapsed() {
-      return new CsTimeSpan(clock.now() - ctx.timestamp);
-    },
-    get LastError() {
-      return ctx.lastError;
-    },
-    get Operation() {
-      return ctx.operation;
-    },
-    get Product() {
-      return ctx.product;
-    },
-    Request: request,
-    get RequestId() {
-      return ctx.requestId;
-    },
-    Response: response,
-    get Subscription() {
-      return ctx.subscription;
-    },
-    get Timestamp() {
-      return new CsDateTime(ctx.timestamp);
-    },
-    Tracing: false,
-    Trace(_message: string) {},
-    get User() {
-      return ctx.user;
-    },
-    get Variables() {
-      return ctx.variables;
-    },
-  };
+  return new ExpressionContext(ctx, requestBody);
 }

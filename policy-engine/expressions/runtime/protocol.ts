@@ -7,12 +7,15 @@
  * - An indexer is `obj[INDEXER](key)` / `obj[INDEXER_SET](key, value)`.
  * - `foreach` and LINQ enumerate `obj[ENUMERATE]()` when present (else `Symbol.iterator`).
  * - `obj[TYPE_NAME]` is the .NET type name used in messages and casts (default `System.Object`).
+ * - `obj[HOST_PROPERTIES]` names the properties of a host object whose getters live on its class, in declaration
+ *   order: what `JToken.FromObject` / `JsonConvert.SerializeObject` list for it (else its own enumerable properties).
  */
 export const INDEXER: unique symbol = Symbol.for('ai-gateway-emulator.expressions.indexer');
 export const INDEXER_SET: unique symbol = Symbol.for('ai-gateway-emulator.expressions.indexerSet');
 export const ENUMERATE: unique symbol = Symbol.for('ai-gateway-emulator.expressions.enumerate');
 export const TYPE_NAME: unique symbol = Symbol.for('ai-gateway-emulator.expressions.typeName');
 export const METHOD_INFO: unique symbol = Symbol.for('ai-gateway-emulator.expressions.methodInfo');
+export const HOST_PROPERTIES: unique symbol = Symbol.for('ai-gateway-emulator.expressions.hostProperties');
 
 /** A C# type as written in an expression: `List<string>`, `int?`, `string[]`. `name` is canonical (`Int32`, `String`). */
 export interface TypeArgument {
