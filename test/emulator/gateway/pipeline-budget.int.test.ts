@@ -55,9 +55,10 @@ describe('the pipeline time budget over real HTTP (wall clock)', () => {
       expect(JSON.parse(body)).toMatchObject({ statusCode: 500, message: 'Internal server error' });
       const [reason, path, message] = lastError(res);
       expect(reason).toBe('PipelineTimeBudgetExceeded');
-      // About 200 / 10 = 20 steps ran (fewer when the shared machine preempts a busy-wait); the stopped one is named.
+      // About 200 / 10 = 20 steps ran; the stopped one is named. Fewer on a loaded machine: a busy-wait descheduled
+      // past its 10 ms is charged the wall time (5 seen at load 8). The exact count is pinned on the injected clock below.
       const stoppedAt = Number(/^set-variable\[(\d+)\]$/.exec(path!)?.[1]);
-      expect(stoppedAt).toBeGreaterThanOrEqual(8);
+      expect(stoppedAt).toBeGreaterThanOrEqual(2);
       expect(stoppedAt).toBeLessThanOrEqual(21);
       expect(message).toContain('pipeline time budget of 200 ms (policyEngine.pipelineTimeBudgetMs)');
     }
