@@ -46,6 +46,15 @@ describe('pipeline edge cases', () => {
     expect(backend.received).toHaveLength(1);
   });
 
+  it('JObject.FromObject and JsonConvert.SerializeObject list the context model objects by their properties, in declaration order', async () => {
+    const key = gw.keyFor('subscription1');
+    setInbound(
+      '<set-header name="x-model" exists-action="override"><value>@(string.Join(",", JObject.FromObject(context.Request).Properties().Select(p => p.Name)) + "|" + JsonConvert.SerializeObject(context.Response))</value></set-header>',
+    );
+    expect((await labPost(gw.url, key)).status).toBe(200);
+    expect(backend.received[0]!.headers['x-model']).toBe('Body,Headers,IpAddress,MatchedParameters,Method,OriginalUrl,Url,Certificate,PrivateEndpointConnection|{"StatusCode":200,"StatusReason":"OK","Headers":[],"Body":null}');
+  });
+
   it('the subscription key stays in the request, as APIM keeps it: policies read it, it reaches the backend unless a policy overrides it', async () => {
     const key = gw.keyFor('subscription1');
     setInbound('<set-header name="x-seen-key" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("api-key", "none"))</value></set-header>');
