@@ -196,8 +196,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
   // Rows are written into their column slots (RowValues): no intermediate record object per row, and no look-up of
   // every column the row leaves unset.
   writeMetric(r: MetricRecord): void {
-    const row = this.context(CUSTOM_METRICS, r, 'customMetric');
-    row.set('timestamp', r.timestamp);
+    const row = this.classicRow(CUSTOM_METRICS, r, 'customMetric');
     row.set('name', r.name);
     row.set('value', r.value);
     row.set('valueCount', r.count ?? 1);
@@ -205,63 +204,43 @@ export class SqliteTelemetryStore implements TelemetryStore {
     row.set('valueMin', r.min ?? r.value);
     row.set('valueMax', r.max ?? r.value);
     row.set('valueStdDev', r.stdDev ?? 0);
-    row.set('customDimensions', r.dimensions ?? {});
-    row.set('customMeasurements', r.measurements);
     row.set('_MetricNamespace', r.namespace);
     row.set('_IsEstimated', r.estimated ?? false);
     this.enqueue(CUSTOM_METRICS, row.values);
   }
 
   writeRequest(r: RequestRecord): void {
-    const row = this.context(REQUESTS, r, 'request');
+    const row = this.classicRow(REQUESTS, r, 'request');
     row.set('operation_Name', r.operationName ?? r.name);
-    row.set('timestamp', r.timestamp);
     row.set('id', r.id);
     row.set('source', r.source);
     row.set('name', r.name);
     row.set('url', r.url);
-    row.set('success', r.success);
-    row.set('resultCode', String(r.resultCode));
-    row.set('duration', r.durationMs);
-    row.set('performanceBucket', r.performanceBucket ?? performanceBucket(r.durationMs));
-    row.set('customDimensions', r.dimensions ?? {});
-    row.set('customMeasurements', r.measurements);
+    setOutcome(row, r, r.performanceBucket);
     this.enqueue(REQUESTS, row.values);
   }
 
   writeDependency(r: DependencyRecord): void {
-    const row = this.context(DEPENDENCIES, r, 'dependency');
-    row.set('timestamp', r.timestamp);
+    const row = this.classicRow(DEPENDENCIES, r, 'dependency');
     row.set('id', r.id);
     row.set('target', r.target);
     row.set('type', r.type);
     row.set('name', r.name);
     row.set('data', r.data);
-    row.set('success', r.success);
-    row.set('resultCode', String(r.resultCode));
-    row.set('duration', r.durationMs);
-    row.set('performanceBucket', performanceBucket(r.durationMs));
-    row.set('customDimensions', r.dimensions ?? {});
-    row.set('customMeasurements', r.measurements);
+    setOutcome(row, r, undefined);
     this.enqueue(DEPENDENCIES, row.values);
   }
 
   writeTrace(r: TraceRecord): void {
-    const row = this.context(TRACES, r, 'trace');
-    row.set('timestamp', r.timestamp);
+    const row = this.classicRow(TRACES, r, 'trace');
     row.set('message', r.message);
     row.set('severityLevel', r.severityLevel);
-    row.set('customDimensions', r.dimensions ?? {});
-    row.set('customMeasurements', r.measurements);
     this.enqueue(TRACES, row.values);
   }
 
   writeEvent(r: EventRecord): void {
-    const row = this.context(CUSTOM_EVENTS, r, 'customEvent');
-    row.set('timestamp', r.timestamp);
+    const row = this.classicRow(CUSTOM_EVENTS, r, 'customEvent');
     row.set('name', r.name);
-    row.set('customDimensions', r.dimensions ?? {});
-    row.set('customMeasurements', r.measurements);
     this.enqueue(CUSTOM_EVENTS, row.values);
   }
 
@@ -324,8 +303,11 @@ export class SqliteTelemetryStore implements TelemetryStore {
     }
   }
 
-  /** A classic table's row with the context columns set (the record's, then this store's identity). */
-  private context(table: PhysicalTable, r: TelemetryContext, itemType: string): RowValues {
+  /**
+   * A classic table's row with what every classic record carries set: the context columns (the record's, then this
+   * store's identity), timestamp, customDimensions and customMeasurements.
+   */
+  private classicRow(table: PhysicalTable, r: ClassicRecord, itemType: string): RowValues {
     const row = new RowValues(layoutOf(table, undefined));
     row.set('operation_Name', r.operationName);
     row.set('operation_Id', r.operationId);
@@ -343,6 +325,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
     row.set('itemType', itemType);
     row.set('itemCount', r.itemCount ?? 1);
     row.set('_ResourceId', this.identity.resourceId);
+    row.set('timestamp', r.timestamp);
+    row.set('customDimensions', r.dimensions ?? {});
+    row.set('customMeasurements', r.measurements);
     return row;
   }
 
@@ -469,6 +454,17 @@ class RowValues {
     const slot = this.layout.slots.get(name);
     if (slot !== undefined) this.values[slot] = this.layout.convert[slot]!(value);
   }
+}
+
+/** What every classic App Insights record carries besides its context. */
+type ClassicRecord = TelemetryContext & { timestamp: number; dimensions?: Record<string, string>; measurements?: Record<string, number> };
+
+/** The outcome columns requests and dependencies share; the bucket follows the duration unless the record gives one. */
+function setOutcome(row: RowValues, r: { success: boolean; resultCode: number | string; durationMs: number }, bucket: string | undefined): void {
+  row.set('success', r.success);
+  row.set('resultCode', String(r.resultCode));
+  row.set('duration', r.durationMs);
+  row.set('performanceBucket', bucket ?? performanceBucket(r.durationMs));
 }
 
 /** Dynamic columns hold valid JSON: a string that already is JSON is kept, other text becomes a JSON string. */
