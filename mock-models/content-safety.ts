@@ -5,6 +5,7 @@
  * phrases. Matching is case-insensitive on whole words (a term may be several words). With no configuration a
  * small built-in lexicon applies, so a lab's "how to kill someone" is Violence 4 out of the box.
  */
+import { createCallLog } from './call-log.js';
 
 export const HARM_CATEGORIES = ['Hate', 'SelfHarm', 'Sexual', 'Violence'] as const;
 export type HarmCategory = (typeof HARM_CATEGORIES)[number];
@@ -81,8 +82,6 @@ export const DEFAULT_PROMPT_ATTACKS: readonly string[] = [
 ];
 
 const MAX_TEXT_LENGTH = 10_000;
-/** Calls kept for `calls` unless `maxCalls` says otherwise (a long-running gateway must not grow with every request). */
-export const CONTENT_SAFETY_MAX_CALL_LOG = 5_000;
 const API_VERSIONS = new Set(['2023-10-01', '2024-02-15-preview', '2024-09-01', '2024-09-15-preview']);
 
 function normalise(text: string): string {
@@ -115,12 +114,7 @@ export function createMockContentSafety(options: MockContentSafetyOptions = {}):
   const blocklists = new Map(Object.entries(options.blocklists ?? {}).map(([name, items]) => [name.toLowerCase(), { name, items }]));
   const attacks = options.promptAttacks ?? DEFAULT_PROMPT_ATTACKS;
   const maxText = options.maxTextLength ?? MAX_TEXT_LENGTH;
-  const calls: ContentSafetyCall[] = [];
-  const maxCalls = Math.max(1, options.maxCalls ?? CONTENT_SAFETY_MAX_CALL_LOG);
-  const record = (call: ContentSafetyCall) => {
-    if (calls.length >= maxCalls) calls.splice(0, Math.max(1, Math.floor(maxCalls / 10)));
-    calls.push(call);
-  };
+  const { calls, record } = createCallLog<ContentSafetyCall>(options.maxCalls);
 
   function analyze(body: Record<string, unknown>): Response {
     const text = body.text;

@@ -7,6 +7,7 @@
  * scripted error step → capacity admission → scripted/generated answer → latency → render.
  */
 import { createClock } from '../policy-engine/clock.js';
+import { createCallLog } from './call-log.js';
 import { defaultDeployments, lookupModel, MODEL_CATALOGUE, reportedModelName, type ModelInfo } from './catalogue.js';
 import {
   chatCompletionBody,
@@ -36,8 +37,7 @@ import { assertResponseStatus, ModelHeaders, registerDirectCall, type ModelReque
 
 export const DEFAULT_REGION = 'UK South';
 export const DEFAULT_API_VERSION = '2024-10-21';
-/** Calls kept for `calls` (tests, the control plane) unless `maxCalls` says otherwise: the most recent 5,000. */
-export const MAX_CALL_LOG = 5_000;
+export { MAX_CALL_LOG } from './call-log.js';
 
 /** Remaining-token/request headers for a deployment without capacity: what capacity 1000 would show. */
 const UNLIMITED_CAPACITY = 1000;
@@ -147,8 +147,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
   const scripts = new Map<string, ScriptedResponse[]>();
   const stored = new Map<string, StoredResponse>();
   const faults = createFaultRegistry();
-  const calls: MockCall[] = [];
-  const maxCalls = Math.max(1, options.maxCalls ?? MAX_CALL_LOG);
+  const { calls, record: recordCall } = createCallLog<MockCall>(options.maxCalls);
   let counter = 0;
 
   for (const config of configs) {
@@ -561,9 +560,7 @@ export function createMockModels(options: MockModelsOptions = {}): MockModels {
   /** One call through the core; `build` turns the core's answer into what the caller gets (and may throw). */
   async function answer<T>(request: ModelRequest, build: (response: ModelResponse) => T): Promise<T> {
     const call: MockCall = { at: clock.now(), method: request.method, path: request.url.pathname, operation: 'unknown', status: 0, outcome: 'generated' };
-    // The call log is bounded (a long-running server must not grow with every request): the oldest tenth goes.
-    if (calls.length >= maxCalls) calls.splice(0, Math.max(1, Math.floor(maxCalls / 10)));
-    calls.push(call);
+    recordCall(call);
     try {
       const response = await route(request, call);
       const built = build(response);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SAFETY_MAX_CALL_LOG, createMockContentSafety } from '../../mock-models/content-safety.js';
+import { MAX_CALL_LOG } from '../../mock-models/call-log.js';
+import { createMockContentSafety } from '../../mock-models/content-safety.js';
 import { resolveConfig } from '../../emulator/config/load.js';
 
 /** The deterministic Content Safety behind backends of type 'content-safety', called as Azure's REST API. */
@@ -65,10 +66,10 @@ describe('mock Content Safety', () => {
     expect(m.calls.length).toBeLessThanOrEqual(10);
     expect(m.calls.map((c) => c.text)).toEqual(Array.from({ length: m.calls.length }, (_, i) => `t${25 - m.calls.length + i}`));
     const d = createMockContentSafety();
-    for (let i = 0; i <= CONTENT_SAFETY_MAX_CALL_LOG; i++) await d.handle(new Request(`${BASE}/text:shieldPrompt?api-version=2024-09-01`, { method: 'POST', body: `{"userPrompt":"p${i}"}` }));
-    expect(CONTENT_SAFETY_MAX_CALL_LOG).toBe(5_000);
-    expect(d.calls.length).toBeLessThanOrEqual(CONTENT_SAFETY_MAX_CALL_LOG);
-    expect(d.calls.at(-1)!.text).toBe(`p${CONTENT_SAFETY_MAX_CALL_LOG}`);
+    for (let i = 0; i <= MAX_CALL_LOG; i++) await d.handle(new Request(`${BASE}/text:shieldPrompt?api-version=2024-09-01`, { method: 'POST', body: `{"userPrompt":"p${i}"}` }));
+    expect(MAX_CALL_LOG).toBe(5_000);
+    expect(d.calls.length).toBeLessThanOrEqual(MAX_CALL_LOG);
+    expect(d.calls.at(-1)!.text).toBe(`p${MAX_CALL_LOG}`);
   });
 
   it('the configuration checks a content-safety backend and names the path', () => {
