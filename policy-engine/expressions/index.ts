@@ -15,6 +15,6 @@ export { CsDateTime, CsTimeSpan, CsGuid } from './runtime/datetime.js';
 export { CsList, CsDictionary } from './runtime/collections.js';
 export { CsEnum, CsAnonymous, KeyValuePair, toCSharpString, typeNameOf, csEquals } from './runtime/values.js';
 export { castTo, isInstanceOf } from './runtime/conversions.js';
-export { INDEXER, INDEXER_SET, ENUMERATE, TYPE_NAME, METHOD_INFO, HOST_PROPERTIES, OutRef, declareMethods, csMethod } from './runtime/protocol.js';
+export { INDEXER, INDEXER_SET, ENUMERATE, TYPE_NAME, METHOD_INFO, OutRef, declareMethods, declareHostProperties, csMethod } from './runtime/protocol.js';
 export type { MethodInfo, TypeArgument } from './runtime/protocol.js';
 export { CONTEXT_MODEL } from './context-model.js';

@@ -1,7 +1,7 @@
 import { CsDateTime, CsGuid, CsTimeSpan, formatDateTime } from './datetime.js';
 import { clrErrors, INDEX_OUT_OF_RANGE_MESSAGE } from './errors.js';
 import { checkCollectionSize } from './limits.js';
-import { declareMethods, ENUMERATE, HOST_PROPERTIES, INDEXER, INDEXER_SET, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
+import { declareMethods, ENUMERATE, hostPropertiesOf, INDEXER, INDEXER_SET, OutRef, TYPE_NAME, type TypeArgument } from './protocol.js';
 import { CsAnonymous, CsEnum, enumerate, formatDouble, KeyValuePair, toCSharpString } from './values.js';
 
 /** Newtonsoft.Json.Linq shims: JToken, JObject, JArray, JValue, JProperty, plus parsing and writing. */
@@ -454,7 +454,7 @@ export function toJToken(value: unknown): JToken {
       for (const x of list) a.Add(x);
       return a;
     }
-    const hostProperties = (value as { [HOST_PROPERTIES]?: readonly string[] })[HOST_PROPERTIES];
+    const hostProperties = hostPropertiesOf(value);
     const entries = hostProperties ? hostProperties.map((k): [string, unknown] => [k, (value as Record<string, unknown>)[k]]) : Object.entries(value);
     return objectFromEntries(entries.filter(([, v]) => typeof v !== 'function'));
   }

@@ -53,6 +53,16 @@ export function declareMethods(target: object, methods: Record<string, MethodInf
   }
 }
 
+/** Names the properties JToken.FromObject / SerializeObject list for instances of `cls` (getters on its prototype), in order. */
+export function declareHostProperties(cls: { prototype: object }, names: readonly string[]): void {
+  Object.defineProperty(cls.prototype, HOST_PROPERTIES, { value: names });
+}
+
+/** The properties declared with declareHostProperties for `value`'s class, if any. */
+export function hostPropertiesOf(value: object): readonly string[] | undefined {
+  return (value as { [HOST_PROPERTIES]?: readonly string[] })[HOST_PROPERTIES];
+}
+
 export function methodInfoOf(fn: unknown): MethodInfo | undefined {
   return (fn as WithMethodInfo)[METHOD_INFO];
 }
