@@ -28,8 +28,13 @@ function completionTextOf(body: unknown): string | undefined {
   return undefined;
 }
 
+/** The response's Content-Type, lower case ('' when absent). */
+function contentTypeOf(response: GatewayResponse): string {
+  return (response.headers.get('content-type')?.[0] ?? '').toLowerCase();
+}
+
 export function isEventStream(response: GatewayResponse): boolean {
-  return (response.headers.get('content-type')?.[0] ?? '').toLowerCase().includes('text/event-stream');
+  return contentTypeOf(response).includes('text/event-stream');
 }
 
 /** An unbuffered JSON body larger than this is passed on without reading its usage (charged as estimated). */
@@ -45,12 +50,13 @@ const UNBUFFERED_JSON_MAX_BYTES = 16 * 1024 * 1024;
 export function observeUsage(ctx: RequestContext, response: GatewayResponse): UsageObservation {
   const body = response.body;
   if (body.kind === 'bytes') return { streaming: false, deferred: false, usage: Promise.resolve(usageOfJsonBytes(body.bytes)) };
-  if (body.kind !== 'stream') return { streaming: false, deferred: false, usage: Promise.resolve(undefined) };
+  const contentType = contentTypeOf(response);
+  const sse = contentType.includes('text/event-stream');
+  if (body.kind !== 'stream' || (!sse && !contentType.includes('json'))) return { streaming: false, deferred: false, usage: Promise.resolve(undefined) };
 
   let settle!: (u: LlmUsage | undefined) => void;
   const usage = new Promise<LlmUsage | undefined>((resolve) => (settle = resolve));
-  if (!isEventStream(response)) {
-    if (!(response.headers.get('content-type')?.[0] ?? '').toLowerCase().includes('json')) return { streaming: false, deferred: false, usage: Promise.resolve(undefined) };
+  if (!sse) {
     const chunks: Uint8Array[] = [];
     let size = 0;
     response.body = {
