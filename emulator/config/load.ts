@@ -69,12 +69,12 @@ export function wellKnownSubscriptionKey(name: string, which: 'primary' | 'secon
 
 const SUBSCRIPTION_STATES: readonly SubscriptionState[] = ['active', 'suspended', 'submitted', 'rejected', 'cancelled', 'expired'];
 
-/** Reads a JSON or YAML configuration file; policy values ending in .xml are read relative to it. */
 /** The YAML parser (~60 ms of imports) is required for YAML files only. */
 function parseYaml(text: string): unknown {
   return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 }
 
+/** Reads a JSON or YAML configuration file; policy values ending in .xml are read relative to it. */
 export function loadConfigFile(path: string): EmulatorConfig {
   const absolute = resolve(path);
   let text: string;
