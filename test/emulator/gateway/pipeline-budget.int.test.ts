@@ -17,6 +17,23 @@ const setVariables = (count: number, body: string) => Array.from({ length: count
 const withPolicyEngine = (policyEngine: EmulatorConfig['policyEngine']): EmulatorConfig => ({ ...presetConfig('token-rate-limiting'), policyEngine });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const lastError = (res: Response) => (res.headers.get('x-last-error') ?? '').split('|');
+/** A C# block counting to `iterations`: on a 1 ms-per-read deadline clock, it reads the clock once per 1,024. */
+const loop = (iterations: number) => `int n = 0; for (int i = 0; i < ${iterations}; i++) { n++; } return n;`;
+
+/** A gateway whose expression deadline clock moves 1 ms at every read (deterministic budgets); closed after `run`. */
+async function onTickingDeadline(pipelineTimeBudgetMs: number, policyXml: string, run: (gw: RunningEmulator) => Promise<void>, expressionTimeBudgetMs?: number): Promise<void> {
+  let now = 0;
+  const gw = await startEmulator({
+    config: withPolicyEngine({ pipelineTimeBudgetMs }),
+    engineOptions: { expressionDeadlineClock: () => now++, ...(expressionTimeBudgetMs === undefined ? {} : { expressionTimeBudgetMs }) },
+    policies: { 'apis/inference-api': policyXml },
+  });
+  try {
+    await run(gw);
+  } finally {
+    await gw.close();
+  }
+}
 
 describe('the pipeline time budget over real HTTP (wall clock)', () => {
   // 40 steps of ~10 ms each: every one is far under the 50 ms expression budget, together 400 ms; the budget is
@@ -76,13 +93,7 @@ describe('the pipeline time budget on an injected deadline clock', () => {
     // Each read of the deadline clock is 1 ms: a loop of 20,480 iterations reads it 20 times (every 1,024), and the
     // evaluation's start, deadline and end 3 more, so each step is charged 22 ms — under its own 50 ms budget. Nine
     // use 198 ms; the tenth gets the 2 ms left instead of its 50 and stops.
-    let now = 0;
-    const gw = await startEmulator({
-      config: withPolicyEngine({ pipelineTimeBudgetMs: 200 }),
-      engineOptions: { expressionDeadlineClock: () => now++ },
-      policies: { 'apis/inference-api': policy(setVariables(40, 'int n = 0; for (int i = 0; i < 20480; i++) { n++; } return n;')) },
-    });
-    try {
+    await onTickingDeadline(200, policy(setVariables(40, loop(20480))), async (gw) => {
       const res = await labPost(gw.url, gw.keyFor('subscription1'));
       expect(res.status).toBe(500);
       const [reason, path, message] = lastError(res);
@@ -90,41 +101,25 @@ describe('the pipeline time budget on an injected deadline clock', () => {
       expect(message).toBe("The request's policy expressions exceeded the emulator's pipeline time budget of 200 ms (policyEngine.pipelineTimeBudgetMs).");
       expect(path).toBe('set-variable[10]');
       expect(gw.models.calls()).toHaveLength(0);
-    } finally {
-      await gw.close();
-    }
+    });
   });
 
   it('bounds a retry whose condition is slow (no children, no interval: nothing awaits between attempts)', async () => {
-    let now = 0;
-    const gw = await startEmulator({
-      config: withPolicyEngine({ pipelineTimeBudgetMs: 200 }),
-      engineOptions: { expressionDeadlineClock: () => now++ },
-      // 50 retries of a ~22 ms condition: 1.1 s of evaluation without the pipeline budget.
-      policies: { 'apis/inference-api': policy('<retry condition="@{ int n = 0; for (int i = 0; i < 20480; i++) { n++; } return n > 0; }" count="50" interval="0"></retry>') },
-    });
-    try {
+    // 50 retries of a ~22 ms condition: 1.1 s of evaluation without the pipeline budget.
+    const retry = '<retry condition="@{ int n = 0; for (int i = 0; i < 20480; i++) { n++; } return n > 0; }" count="50" interval="0"></retry>';
+    await onTickingDeadline(200, policy(retry), async (gw) => {
       const res = await labPost(gw.url, gw.keyFor('subscription1'));
       expect(res.status).toBe(500);
       const [reason, path, message] = lastError(res);
       expect(reason).toBe('PipelineTimeBudgetExceeded');
       expect(path).toBe('retry[1]');
       expect(message).toContain('(policyEngine.pipelineTimeBudgetMs)');
-    } finally {
-      await gw.close();
-    }
+    });
   });
 
   it('an evaluation gets the sooner of its own budget and what the request has left', async () => {
-    let now = 0;
-    const loop = (iterations: number) => `int n = 0; for (int i = 0; i < ${iterations}; i++) { n++; } return n;`;
-    const gw = await startEmulator({
-      config: withPolicyEngine({ pipelineTimeBudgetMs: 50 }),
-      engineOptions: { expressionTimeBudgetMs: 40, expressionDeadlineClock: () => now++ },
-      // ~45 ms: over the expression's own 40 ms while the request still has 50 ms.
-      policies: { 'apis/inference-api': policy(setVariables(1, loop(45 * 1024))) },
-    });
-    try {
+    // ~45 ms: over the expression's own 40 ms while the request still has 50 ms.
+    await onTickingDeadline(50, policy(setVariables(1, loop(45 * 1024))), async (gw) => {
       const own = lastError(await labPost(gw.url, gw.keyFor('subscription1')));
       expect(own[0]).toBe('ExpressionValueEvaluationFailure');
       expect(own[1]).toBe('set-variable[1]');
@@ -140,9 +135,7 @@ describe('the pipeline time budget on an injected deadline clock', () => {
       // One step of ~30 ms fits: the next request has its own budget.
       gw.policies.set('apis/inference-api', policy(setVariables(1, loop(30 * 1024))));
       expect((await labPost(gw.url, gw.keyFor('subscription1'))).status).toBe(200);
-    } finally {
-      await gw.close();
-    }
+    }, 40);
   });
 
   it('does not count time awaiting the backend or retry timers', async () => {
