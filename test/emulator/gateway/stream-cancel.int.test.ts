@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { AzureOpenAI } from 'openai';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { presetConfig } from '../../../emulator/config/presets.js';
 import { DEFAULT_TEST_START_TIME, startEmulator, type RunningEmulator } from '../../../emulator/testing/start-emulator.js';
 import { countChatPromptTokens, countTextTokens } from '../../../mock-models/index.js';
@@ -103,6 +103,10 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     key = gw.keyFor('subscription1');
   });
   afterAll(() => gw.close());
+  beforeEach(async () => {
+    await gw.reset();
+    observed.signals.clear();
+  });
 
   const promptTokensOf = (deployment: string) => countChatPromptTokens([...LAB_MESSAGES], { model: deployment });
   const promptTokens = promptTokensOf(LAB_DEPLOYMENT);
@@ -115,6 +119,14 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   const releaseOneToken = async () => {
     await vi.waitFor(() => expect(observed.pendingSleeps()).toBe(1));
     gw.clock.advance(PER_TOKEN_MS);
+  };
+  /** Receives TOKENS_BEFORE_CANCEL tokens: the first comes with the stream's head, each further one after one release. */
+  const receiveTokens = async (until: (tokens: number) => Promise<void>) => {
+    await until(1);
+    for (let n = 2; n <= TOKENS_BEFORE_CANCEL; n++) {
+      await releaseOneToken();
+      await until(n);
+    }
   };
 
   /** What the test checks after the cancel, whichever client cancelled. */
@@ -183,11 +195,7 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
       while (parseEvents(text).length < n) text += decoder.decode((await reader.read()).value, { stream: true });
     };
     // prompt_filter_results, the role delta and the first token come at once (no time to first token).
-    await untilEvents(3);
-    for (let i = 1; i < TOKENS_BEFORE_CANCEL; i++) {
-      await releaseOneToken();
-      await untilEvents(3 + i);
-    }
+    await receiveTokens((tokens) => untilEvents(2 + tokens));
     const events = parseEvents(text);
     expect(events).toHaveLength(2 + TOKENS_BEFORE_CANCEL);
     expect(events.some((e) => e.usage)).toBe(false);
@@ -197,8 +205,6 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   }
 
   it('fetch + AbortController after 4 tokens: charged prompt + 4, no sleep, listener, slot or timer left', async () => {
-    await gw.reset();
-    observed.signals.clear();
     const timersBefore = timers();
     const listenersBefore = processListeners();
     const requestsBefore = gw.requests().length;
@@ -209,8 +215,6 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   });
 
   it('a cl100k deployment: the streamed text is counted with its encoding, not o200k', async () => {
-    await gw.reset();
-    observed.signals.clear();
     gw.models.script(CL100K_DEPLOYMENT, [{ content: RUSSIAN_ANSWER }]);
     const requestsBefore = gw.requests().length;
     const received = await fetchAndAbort(CL100K_DEPLOYMENT);
@@ -220,8 +224,6 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   });
 
   it('a Responses API stream on the cl100k deployment: prompt estimate + the streamed text in cl100k', async () => {
-    await gw.reset();
-    observed.signals.clear();
     gw.models.script(CL100K_DEPLOYMENT, [{ content: RUSSIAN_ANSWER }]);
     const input = 'Can you tell me the time, please?';
     const prompt = countTextTokens(input, 'cl100k_base');
@@ -241,11 +243,8 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
     const untilDeltas = async (n: number) => {
       while (deltas().length < n) text += decoder.decode((await reader.read()).value, { stream: true });
     };
-    await untilDeltas(1); // created, in_progress, output_item.added, content_part.added and the first delta at once
-    for (let i = 1; i < TOKENS_BEFORE_CANCEL; i++) {
-      await releaseOneToken();
-      await untilDeltas(i + 1);
-    }
+    // created, in_progress, output_item.added, content_part.added and the first delta come at once.
+    await receiveTokens(untilDeltas);
     abort.abort();
     await expect(reader.read()).rejects.toThrow();
     const received = deltas().map((e) => e.delta).join('');
@@ -259,8 +258,6 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
   });
 
   it('openai SDK stream, controller.abort() after 4 tokens: the same charge and nothing left behind', async () => {
-    await gw.reset();
-    observed.signals.clear();
     const timersBefore = timers();
     const listenersBefore = processListeners();
     const requestsBefore = gw.requests().length;
@@ -277,11 +274,9 @@ describe.each(['llm-token-limit', 'azure-openai-token-limit'] as const)('client 
       received += chunk.choices.map((c) => c.delta?.content ?? '').join('');
       events++;
     };
-    for (let i = 0; i < 3; i++) await nextChunk();
-    for (let i = 1; i < TOKENS_BEFORE_CANCEL; i++) {
-      await releaseOneToken();
-      await nextChunk();
-    }
+    await receiveTokens(async (tokens) => {
+      while (events < 2 + tokens) await nextChunk();
+    });
     expect(events).toBe(2 + TOKENS_BEFORE_CANCEL);
     stream.controller.abort();
 
