@@ -31,18 +31,22 @@ export function encodeValue(value: unknown, type: KqlType): unknown {
   }
 }
 
+/** A number column's encoder: finite numbers pass as they are, anything else as encodeValue(v, type) says. */
+const numeric = (type: KqlType) => (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, type));
+const general = (type: KqlType) => (v: unknown) => encodeValue(v, type);
+
 /** Encoders by type, for columns; each equals encodeValue(v, type) (per-type functions keep the row loop monomorphic). */
 const ENCODERS: Record<KqlType, (v: unknown) => unknown> = {
   string: (v) => (typeof v === 'string' ? v : encodeValue(v, 'string')),
-  real: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'real')),
-  long: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'long')),
-  int: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'int')),
-  decimal: (v) => (typeof v === 'number' && Number.isFinite(v) ? v : encodeValue(v, 'decimal')),
-  datetime: (v) => encodeValue(v, 'datetime'),
-  timespan: (v) => encodeValue(v, 'timespan'),
-  dynamic: (v) => encodeValue(v, 'dynamic'),
-  bool: (v) => encodeValue(v, 'bool'),
-  guid: (v) => encodeValue(v, 'guid'),
+  real: numeric('real'),
+  long: numeric('long'),
+  int: numeric('int'),
+  decimal: numeric('decimal'),
+  datetime: general('datetime'),
+  timespan: general('timespan'),
+  dynamic: general('dynamic'),
+  bool: general('bool'),
+  guid: general('guid'),
 };
 
 /** Encodes `rows` for the wire in place (they are the statement's fresh row arrays) and returns them. */

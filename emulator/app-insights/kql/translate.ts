@@ -722,7 +722,12 @@ class Translator {
   }
 
   private sort(rel: Rel, terms: SortTerm[], opName: string): Rel {
-    return this.emitRel(passThrough(rel), rel.cte, { order: `ROW_NUMBER() OVER (ORDER BY ${this.sortTerms(rel, terms, opName).join(', ')})` });
+    return this.numbered(rel, this.sortTerms(rel, terms, opName));
+  }
+
+  /** `rel` with its serial order (`_o`) numbered by ORDER BY `parts`. */
+  private numbered(rel: Rel, parts: string[]): Rel {
+    return this.emitRel(passThrough(rel), rel.cte, { order: `ROW_NUMBER() OVER (ORDER BY ${parts.join(', ')})` });
   }
 
   /** The ORDER BY terms of a sort over `rel` (its earlier order breaks ties: Kusto's sort is stable). */
@@ -745,7 +750,7 @@ class Translator {
    */
   private finalSort(rel: Rel, terms: SortTerm[]): Rel {
     const parts = this.sortTerms(rel, terms, 'sort');
-    if (parts.some((p) => /^[(\s]*[-+]?\d/.test(p))) return this.sort(rel, terms, 'sort');
+    if (parts.some((p) => /^[(\s]*[-+]?\d/.test(p))) return this.numbered(rel, parts);
     return { ...rel, finalOrder: parts.join(', ') };
   }
 
